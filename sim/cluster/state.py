@@ -1,0 +1,186 @@
+"""The cluster's hardware and who holds which GPUs.
+
+``ClusterLayout`` is the static part built from the scenario: pods, nodes, GPU types.
+``ClusterState`` owns allocation (the engine alone mutates it): free GPUs per node, per pod
+and per GPU type, plus per type an index ``nodes_by_free[k]`` of the node ids with exactly
+``k`` free GPUs, each kept sorted so placement finds the best fit and the lowest id fast.
+Policies receive the state but only read it (``ClusterView`` names what they may read).
+
+Node ids run pod by pod in scenario order, so the nodes of one pod are a contiguous range.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Protocol
+
+from sim.errors import SimError
+from sim.scenario.schema import Cluster
+
+
+@dataclass(frozen=True, slots=True)
+class PodInfo:
+    """One pod: its name, GPU type, GPUs per node and node id range ``[first_node, end_node)``."""
+
+    index: int
+    name: str
+    gpu_type: str
+    gpus_per_node: int
+    first_node: int
+    end_node: int
+    power_w: float | None = None
+
+    @property
+    def nodes(self) -> int:
+        return self.end_node - self.first_node
+
+    @property
+    def gpus(self) -> int:
+        return self.nodes * self.gpus_per_node
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a job runs: node ids and the GPUs it holds on each (gang: all or nothing)."""
+
+    nodes: tuple[int, ...]
+    gpus_per_node: int
+
+    @property
+    def gpus(self) -> int:
+        return len(self.nodes) * self.gpus_per_node
+
+
+class ClusterLayout:
+    """Static hardware: pods in scenario order, node ids, GPU types and their node size."""
+
+    def __init__(self, pods: list[PodInfo]) -> None:
+        self.pods = pods
+        self.node_count = pods[-1].end_node if pods else 0
+        self.node_pod: list[int] = []
+        for pod in pods:
+            self.node_pod.extend([pod.index] * pod.nodes)
+        self.gpu_types: list[str] = []
+        self.gpus_per_node: dict[str, int] = {}
+        self.capacity_by_type: dict[str, int] = {}
+        for pod in pods:
+            if pod.gpu_type not in self.gpus_per_node:
+                self.gpu_types.append(pod.gpu_type)
+                self.gpus_per_node[pod.gpu_type] = pod.gpus_per_node
+                self.capacity_by_type[pod.gpu_type] = 0
+            self.capacity_by_type[pod.gpu_type] += pod.gpus
+        self.nodes_by_type = {t: sum(p.nodes for p in pods if p.gpu_type == t) for t in self.gpu_types}
+        self.pods_by_type = {t: [p for p in pods if p.gpu_type == t] for t in self.gpu_types}
+        self.capacity = sum(self.capacity_by_type.values())
+
+    @classmethod
+    def from_scenario(cls, cluster: Cluster) -> ClusterLayout:
+        pods: list[PodInfo] = []
+        node = 0
+        for spec in cluster.pods:
+            gpu_type, gpn = cluster.pod_hardware(spec)
+            power = cluster.node_types[spec.node_type].power_w if spec.node_type else None
+            for name in spec.pod_names():
+                pods.append(PodInfo(len(pods), name, gpu_type, gpn, node, node + spec.nodes, power))
+                node += spec.nodes
+        return cls(pods)
+
+    def nodes_needed(self, gpus: int, gpu_type: str) -> int:
+        """Whole nodes a job of ``gpus`` needs: 0 if it fits inside one node."""
+        gpn = self.gpus_per_node[gpu_type]
+        return 0 if gpus <= gpn else -(-gpus // gpn)
+
+    def allocated_gpus(self, gpus: int, gpu_type: str) -> int:
+        """GPUs a job holds: its own count inside one node, else its whole nodes."""
+        nodes = self.nodes_needed(gpus, gpu_type)
+        return gpus if nodes == 0 else nodes * self.gpus_per_node[gpu_type]
+
+    def rejection(self, gpus: int, gpu_type: str) -> str:
+        """Why a job can never run here, or '' if it can."""
+        if gpu_type not in self.gpus_per_node:
+            return f"no {gpu_type} GPUs in the cluster"
+        if self.nodes_needed(gpus, gpu_type) > self.nodes_by_type[gpu_type]:
+            return f"needs {gpus} {gpu_type} GPUs, cluster has {self.capacity_by_type[gpu_type]}"
+        return ""
+
+
+class ClusterView(Protocol):
+    """What policies may read of the cluster (never mutate)."""
+
+    layout: ClusterLayout
+    free: list[int]
+    free_by_type: dict[str, int]
+    free_by_pod: list[int]
+    whole_free_by_pod: list[int]
+    nodes_by_free: dict[str, list[list[int]]]
+
+    def free_whole_nodes(self, pod: PodInfo) -> list[int]: ...
+
+
+class ClusterState:
+    """Free GPUs per node, pod and type; the engine applies placements through it."""
+
+    def __init__(self, layout: ClusterLayout) -> None:
+        self.layout = layout
+        self.free = [layout.pods[p].gpus_per_node for p in layout.node_pod]
+        self.free_by_type = dict(layout.capacity_by_type)
+        self.free_by_pod = [pod.gpus for pod in layout.pods]
+        self.whole_free_by_pod = [pod.nodes for pod in layout.pods]
+        self.free_total = layout.capacity
+        self.nodes_by_free = {}
+        for gpu_type, gpn in layout.gpus_per_node.items():
+            index: list[list[int]] = [[] for _ in range(gpn + 1)]
+            for pod in layout.pods_by_type[gpu_type]:
+                index[gpn].extend(range(pod.first_node, pod.end_node))
+            self.nodes_by_free[gpu_type] = index
+
+    def free_whole_nodes(self, pod: PodInfo) -> list[int]:
+        """Ids of the fully free nodes of ``pod``, ascending."""
+        whole = self.nodes_by_free[pod.gpu_type][pod.gpus_per_node]
+        return whole[bisect.bisect_left(whole, pod.first_node) : bisect.bisect_left(whole, pod.end_node)]
+
+    def check(self, placement: Placement, gpus: int, gpu_type: str) -> None:
+        """Raise SimError unless ``placement`` is a valid gang for the job, right now."""
+        layout = self.layout
+        needed = layout.nodes_needed(gpus, gpu_type)
+        gpn = layout.gpus_per_node[gpu_type]
+        want = (1, gpus) if needed == 0 else (needed, gpn)
+        if (len(placement.nodes), placement.gpus_per_node) != want or len(set(placement.nodes)) != want[0]:
+            raise SimError(f"placement {placement} is not a gang of {want[0]} node(s) x {want[1]} GPUs")
+        for node in placement.nodes:
+            pod = layout.pods[layout.node_pod[node]]
+            if pod.gpu_type != gpu_type or self.free[node] < placement.gpus_per_node:
+                raise SimError(f"placement on node {node} ({pod.name}) over-allocates or has the wrong GPU type")
+
+    def allocate(self, placement: Placement, gpu_type: str) -> None:
+        self._move(placement, gpu_type, -placement.gpus_per_node)
+
+    def release(self, placement: Placement, gpu_type: str) -> None:
+        self._move(placement, gpu_type, placement.gpus_per_node)
+
+    def _move(self, placement: Placement, gpu_type: str, delta: int) -> None:
+        index = self.nodes_by_free[gpu_type]
+        layout = self.layout
+        gpn = layout.gpus_per_node[gpu_type]
+        for node in placement.nodes:
+            old = self.free[node]
+            new = old + delta
+            if new < 0 or new > gpn:
+                raise SimError(f"node {node} would have {new} free GPUs of {gpn}")
+            self.free[node] = new
+            bucket = index[old]
+            del bucket[bisect.bisect_left(bucket, node)]
+            bisect.insort(index[new], node)
+            pod = layout.node_pod[node]
+            self.free_by_pod[pod] += delta
+            if old == gpn:
+                self.whole_free_by_pod[pod] -= 1
+            elif new == gpn:
+                self.whole_free_by_pod[pod] += 1
+        moved = delta * len(placement.nodes)
+        self.free_by_type[gpu_type] += moved
+        self.free_total += moved
+
+    def busy_by_pod(self) -> list[int]:
+        return [pod.gpus - free for pod, free in zip(self.layout.pods, self.free_by_pod, strict=True)]

@@ -1,0 +1,67 @@
+"""Errors a user can cause, and how they read.
+
+    SimError                 base of every error gpusim raises on purpose
+     +-- UserError           a mistake in what the user gave us: exit status 2, one line
+          +-- ScenarioError  a scenario YAML file or a --set override
+          +-- TraceError     a row or column of a trace file
+          +-- PolicyError    an unknown policy name or a bad policy parameter
+
+Every UserError renders as ``<file>:<line>: <field>: <what> must <rule> (got <value>)``;
+the CLI prefixes ``gpusim: `` and exits 2 without a traceback. Bugs are any other
+exception: they keep their traceback and exit 1.
+"""
+
+from __future__ import annotations
+
+
+class SimError(Exception):
+    """Base of every error gpusim raises on purpose."""
+
+
+class UserError(SimError):
+    """A mistake in the user's input, located as precisely as we can.
+
+    ``source`` is a file path (or ``--set``), ``line`` a 1-based line number or None,
+    ``field`` a dotted path or column name, ``message`` the rule that was broken.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.line = line
+        self.field = field
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        parts = []
+        if self.source is not None:
+            parts.append(self.source if self.line is None else f"{self.source}:{self.line}")
+        if self.field:
+            parts.append(self.field)
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class ScenarioError(UserError):
+    """A scenario file or override breaks the schema."""
+
+
+class TraceError(UserError):
+    """A trace file is missing, unreadable or has a malformed row."""
+
+
+class PolicyError(UserError):
+    """An unknown policy name or a bad policy parameter."""
+
+
+def show(value: object) -> str:
+    """Render a user's value for an error message, briefly."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

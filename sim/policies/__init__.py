@@ -1,0 +1,16 @@
+"""Policies by kind, each kind a registry filled by its modules' decorators.
+
+Adding a policy is one new module plus one import line below.
+"""
+
+from sim.policies.base import Placer, Scheduler, SchedulingContext
+from sim.policies.registry import Registry
+
+SCHEDULERS: Registry[Scheduler] = Registry("scheduler")
+PLACEMENTS: Registry[Placer] = Registry("placement")
+
+# Imported for their registration side effect; keep one line per policy module.
+from sim.policies.placement import pack  # noqa: E402,F401
+from sim.policies.scheduling import easy, fifo  # noqa: E402,F401
+
+__all__ = ["PLACEMENTS", "SCHEDULERS", "Placer", "Registry", "Scheduler", "SchedulingContext"]

@@ -1,0 +1,76 @@
+"""The interfaces a policy implements, and what it may read.
+
+A scheduler subclasses ``Scheduler`` and overrides exactly ``select``; a placement policy
+subclasses ``Placer`` and overrides exactly ``place``. Both receive read-only views and
+never import the engine or SimPy. Parameters are keyword-only ``__init__`` arguments (the
+registry lists them in ``gpusim policies``).
+
+Why ``select`` acts through ``ctx.start`` instead of returning a list: within one pass each
+start changes which later jobs fit (gangs, node structure), so a scheduler needs the
+engine-checked result of one start before it decides the next.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from sim.cluster.state import ClusterView, Placement
+from sim.workload.jobs import JobTable
+
+
+class QueueView(Protocol):
+    """Queued job numbers in queue order; ``head()`` is the first."""
+
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[int]: ...
+    def __contains__(self, job: int) -> bool: ...
+    def head(self) -> int: ...
+
+
+class SchedulingContext(Protocol):
+    """What a scheduler sees during one decision pass at time ``now``.
+
+    ``queue`` holds queued job indices in queue order (submit time, ties in input order);
+    ``running`` lists running jobs as ``(start + requested_time, start_seq, job)`` sorted
+    ascending (the estimated end is that value or ``now``, whichever is later).
+    """
+
+    now: float
+    queue: QueueView
+    jobs: JobTable
+    cluster: ClusterView
+    running: Sequence[tuple[float, int, int]]
+
+    def place(self, job: int) -> Placement | None:
+        """Where the placement policy would put ``job`` now, or None if it cannot fit."""
+        ...
+
+    def start(self, job: int, placement: Placement) -> None:
+        """Start ``job`` on ``placement`` (the engine checks it and removes the job from the queue)."""
+        ...
+
+    def placement_of(self, job: int) -> Placement:
+        """The placement of a running job."""
+        ...
+
+
+class Scheduler(ABC):
+    """Decides which queued jobs start now. Override ``select`` only."""
+
+    name: str = ""
+
+    @abstractmethod
+    def select(self, ctx: SchedulingContext) -> None:
+        """Start jobs through ``ctx.start``; called once per timestamp with events."""
+
+
+class Placer(ABC):
+    """Chooses nodes for one job. Override ``place`` only."""
+
+    name: str = ""
+
+    @abstractmethod
+    def place(self, cluster: ClusterView, gpus: int, gpu_type: str) -> Placement | None:
+        """A gang for ``gpus`` GPUs of ``gpu_type``, or None if none fits now."""

@@ -1,0 +1,49 @@
+"""``pack``: best fit inside a node, fewest free nodes for whole-node jobs."""
+
+from __future__ import annotations
+
+from sim.cluster.state import ClusterView, Placement
+from sim.policies import PLACEMENTS
+from sim.policies.base import Placer
+
+
+@PLACEMENTS.register("pack")
+class Pack(Placer):
+    """Best fit: fill the fullest node that fits; whole-node jobs go to the fullest pod that fits.
+
+    Algorithm. A job of g <= gpus_per_node GPUs takes one node: the node of its GPU type with
+    the fewest free GPUs that are still >= g (best fit), lowest node id on ties. A larger job
+    takes ceil(g / gpus_per_node) whole free nodes: from the pod of its type that has
+    enough whole free nodes and the fewest of them (lowest pod index on ties), its
+    lowest-id free nodes. Only when no single pod can hold the job does it span pods,
+    taking pods with the most whole free nodes first (lowest index on ties) so it spans as
+    few pods as it can.
+
+    Complexity: O(gpus_per_node) for a small job (per-free-count node index); O(pods + nodes
+    taken) for a whole-node job.
+    """
+
+    def place(self, cluster: ClusterView, gpus: int, gpu_type: str) -> Placement | None:
+        layout = cluster.layout
+        gpn = layout.gpus_per_node[gpu_type]
+        by_free = cluster.nodes_by_free[gpu_type]
+        if gpus <= gpn:
+            for free in range(gpus, gpn + 1):
+                if by_free[free]:
+                    return Placement((by_free[free][0],), gpus)
+            return None
+        needed = -(-gpus // gpn)
+        if len(by_free[gpn]) < needed:
+            return None
+        pods = layout.pods_by_type[gpu_type]
+        whole = cluster.whole_free_by_pod
+        fits = [pod for pod in pods if whole[pod.index] >= needed]
+        if fits:
+            pod = min(fits, key=lambda p: (whole[p.index], p.index))
+            return Placement(tuple(cluster.free_whole_nodes(pod)[:needed]), gpn)
+        nodes: list[int] = []
+        for pod in sorted(pods, key=lambda p: (-whole[p.index], p.index)):
+            nodes.extend(cluster.free_whole_nodes(pod)[: needed - len(nodes)])
+            if len(nodes) == needed:
+                break
+        return Placement(tuple(nodes), gpn)

@@ -1,0 +1,77 @@
+"""What a run leaves behind: one flat record per job and the sampled timeseries.
+
+The engine appends these; metrics are pure functions of them; only ``cli`` and ``report``
+write them to files. Instants end in ``_time``; durations are seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+STATUSES = ("completed", "failed", "rejected", "unfinished")
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """One job's fate. Every submitted job ends as exactly one record.
+
+    ``start_time``/``end_time`` are NaN when the job never started / never ended.
+    ``allocated_gpus`` counts whole nodes for multi-node jobs (a 12-GPU job on 8-GPU nodes
+    holds 16). ``reason`` says why a job was rejected or left unfinished.
+    """
+
+    job_id: str
+    tenant: str
+    job_class: str
+    gpu_type: str
+    gpus: int
+    submit_time: float
+    duration: float
+    requested_time: float
+    priority: int
+    start_time: float
+    end_time: float
+    status: str
+    reason: str = ""
+    preemptions: int = 0
+    pods: str = ""
+    allocated_gpus: int = 0
+    cost: float = 0.0
+
+    @property
+    def started(self) -> bool:
+        return not math.isnan(self.start_time)
+
+    @property
+    def wait_time(self) -> float:
+        """start_time - submit_time, NaN if the job never started."""
+        return self.start_time - self.submit_time
+
+
+JOB_COLUMNS = (
+    "job_id", "tenant", "job_class", "gpu_type", "gpus", "submit_time", "start_time",
+    "end_time", "wait_time", "status", "preemptions", "pods", "cost", "duration",
+    "requested_time", "priority", "allocated_gpus", "reason",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecords:
+    """Everything one simulation produced, before any metric.
+
+    ``timeseries`` maps column names to equal-length lists; ``time`` is the sample instant and
+    every other column the state just before the events at that instant (see the README).
+    Columns: ``busy_gpus``, ``utilisation``, ``utilisation.<gpu_type>``, ``utilisation.pod.<pod>``,
+    ``queue_jobs``, ``queue_gpus``, ``queue_gpus.<job_class>``.
+    """
+
+    jobs: list[JobRecord]
+    timeseries: dict[str, list[float]]
+    capacity_gpus: int
+    capacity_by_type: dict[str, int]
+    capacity_by_pod: dict[str, int]
+    end_time: float
+    horizon: float | None
+    events: int
+    extra: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,47 @@
+"""The job table: every submitted job, as columns of plain Python lists.
+
+Columns rather than objects because the engine's hot loop indexes them by job number
+(a list index beats attribute access and numpy scalars there), and a million jobs stay
+small. Row ``i`` is job ``i``; rows are in queue order: submit time, ties in input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(slots=True)
+class JobTable:
+    """Jobs as parallel columns. ``requested`` is the user's estimate (the true duration if none)."""
+
+    job_id: list[str] = field(default_factory=list)
+    submit: list[float] = field(default_factory=list)
+    gpus: list[int] = field(default_factory=list)
+    duration: list[float] = field(default_factory=list)
+    requested: list[float] = field(default_factory=list)
+    gpu_type: list[str] = field(default_factory=list)
+    tenant: list[str] = field(default_factory=list)
+    job_class: list[str] = field(default_factory=list)
+    priority: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.job_id)
+
+    @classmethod
+    def merge(cls, tables: Sequence[JobTable]) -> JobTable:
+        """All rows of ``tables`` in submit order; ties keep table order, then row order."""
+        merged = cls()
+        for table in tables:
+            for name in cls.__slots__:
+                getattr(merged, name).extend(getattr(table, name))
+        return merged.sorted_by_submit()
+
+    def sorted_by_submit(self) -> JobTable:
+        """A copy in submit order; a stable sort keeps input order among equal submit times."""
+        order = np.argsort(np.asarray(self.submit, dtype=float), kind="stable").tolist()
+        if order == list(range(len(order))):
+            return self
+        return JobTable(*([column[i] for i in order] for column in (getattr(self, n) for n in self.__slots__)))
