@@ -9,6 +9,14 @@ from sim.errors import PolicyError, ScenarioError, SimError, TraceError, UserErr
 from sim.scenario import Scenario, load_scenario
 
 __all__ = [
-    "PolicyError", "Result", "Scenario", "ScenarioError", "SimError", "TraceError", "UserError",
-    "__version__", "load_scenario", "run",
+    "PolicyError",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "SimError",
+    "TraceError",
+    "UserError",
+    "__version__",
+    "load_scenario",
+    "run",
 ]

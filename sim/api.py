@@ -44,11 +44,16 @@ class Result:
         import pandas as pd
 
         return pd.DataFrame(
-            [{c: (r.wait_time if c == "wait_time" else getattr(r, c)) for c in JOB_COLUMNS} for r in self.jobs]
+            [
+                {c: (r.wait_time if c == "wait_time" else getattr(r, c)) for c in JOB_COLUMNS}
+                for r in self.jobs
+            ]
         )
 
 
-def resolve(scenario: str | Path | Scenario | Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Scenario:
+def resolve(
+    scenario: str | Path | Scenario | Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> Scenario:
     """A validated Scenario from a path, a Scenario or a dict, with dotted-path overrides applied."""
     settings = [f"{key.replace('__', '.')}={_yaml_value(value)}" for key, value in (overrides or {}).items()]
     if isinstance(scenario, Scenario):
@@ -73,7 +78,10 @@ def simulate(scenario: Scenario, on_progress: Callable[[float], None] | None = N
     scheduler = SCHEDULERS.create(scenario.scheduler.name, scenario.scheduler.params)
     placer = PLACEMENTS.create(scenario.placement.name, scenario.placement.params)
     engine = Engine(
-        layout, jobs, scheduler, placer,
+        layout,
+        jobs,
+        scheduler,
+        placer,
         horizon=scenario.horizon,
         sample_interval=scenario.metrics.sample_interval,
         on_progress=on_progress,
@@ -111,5 +119,7 @@ def run(
             "events": records.events,
             "jobs": len(records.jobs),
         }
-        out_dir = write_results(Path(out), scenario=resolved, records=records, summary=summary, manifest=manifest, plots=plots)
+        out_dir = write_results(
+            Path(out), scenario=resolved, records=records, summary=summary, manifest=manifest, plots=plots
+        )
     return Result(resolved, records, summary, wall, out_dir)

@@ -50,9 +50,24 @@ class JobRecord:
 
 
 JOB_COLUMNS = (
-    "job_id", "tenant", "job_class", "gpu_type", "gpus", "submit_time", "start_time",
-    "end_time", "wait_time", "status", "preemptions", "pods", "cost", "duration",
-    "requested_time", "priority", "allocated_gpus", "reason",
+    "job_id",
+    "tenant",
+    "job_class",
+    "gpu_type",
+    "gpus",
+    "submit_time",
+    "start_time",
+    "end_time",
+    "wait_time",
+    "status",
+    "preemptions",
+    "pods",
+    "cost",
+    "duration",
+    "requested_time",
+    "priority",
+    "allocated_gpus",
+    "reason",
 )
 
 

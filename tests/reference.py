@@ -11,7 +11,12 @@ import math
 
 
 def reference_starts(
-    submit: list[float], gpus: list[int], duration: list[float], requested: list[float], capacity: int, policy: str
+    submit: list[float],
+    gpus: list[int],
+    duration: list[float],
+    requested: list[float],
+    capacity: int,
+    policy: str,
 ) -> list[float]:
     """Start time of every job (NaN if rejected), jobs given in queue order."""
     n = len(submit)
@@ -27,13 +32,13 @@ def reference_starts(
         while completions and completions[0][0] == now:
             _, job = heapq.heappop(completions)
             free += gpus[job]
-            running = [r for r in running if r[2] != job]
+            running[:] = [r for r in running if r[2] != job]
         while i < n and submit[i] == now:
             if gpus[i] <= capacity:
                 queue.append(i)
             i += 1
 
-        def begin(job: int) -> None:
+        def begin(job: int, now: float = now) -> None:
             nonlocal free, order
             free -= gpus[job]
             start[job] = now

@@ -115,7 +115,7 @@ class ClusterView(Protocol):
     whole_free_by_pod: list[int]
     nodes_by_free: dict[str, list[list[int]]]
 
-    def free_whole_nodes(self, pod: PodInfo) -> list[int]: ...
+    def free_whole_nodes(self, pod: PodInfo, limit: int) -> list[int]: ...
 
 
 class ClusterState:
@@ -135,10 +135,14 @@ class ClusterState:
                 index[gpn].extend(range(pod.first_node, pod.end_node))
             self.nodes_by_free[gpu_type] = index
 
-    def free_whole_nodes(self, pod: PodInfo) -> list[int]:
-        """Ids of the fully free nodes of ``pod``, ascending."""
+    def free_whole_nodes(self, pod: PodInfo, limit: int) -> list[int]:
+        """Ids of the first ``limit`` fully free nodes of ``pod``, ascending."""
         whole = self.nodes_by_free[pod.gpu_type][pod.gpus_per_node]
-        return whole[bisect.bisect_left(whole, pod.first_node) : bisect.bisect_left(whole, pod.end_node)]
+        first = bisect.bisect_left(whole, pod.first_node)
+        taken = whole[first : first + limit]
+        while taken and taken[-1] >= pod.end_node:
+            taken.pop()
+        return taken
 
     def check(self, placement: Placement, gpus: int, gpu_type: str) -> None:
         """Raise SimError unless ``placement`` is a valid gang for the job, right now."""
@@ -151,7 +155,9 @@ class ClusterState:
         for node in placement.nodes:
             pod = layout.pods[layout.node_pod[node]]
             if pod.gpu_type != gpu_type or self.free[node] < placement.gpus_per_node:
-                raise SimError(f"placement on node {node} ({pod.name}) over-allocates or has the wrong GPU type")
+                raise SimError(
+                    f"placement on node {node} ({pod.name}) over-allocates or has the wrong GPU type"
+                )
 
     def allocate(self, placement: Placement, gpu_type: str) -> None:
         self._move(placement, gpu_type, -placement.gpus_per_node)

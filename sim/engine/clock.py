@@ -21,7 +21,9 @@ __all__ = ["NORMAL", "URGENT", "Clock"]
 class Clock(simpy.Environment):
     """``simpy.Environment`` plus ``at``: run a callback at an absolute time."""
 
-    def at(self, time: float, callback: Callable[[Event], Any], value: Any = None, priority: int = NORMAL) -> Event:
+    def at(
+        self, time: float, callback: Callable[[Event], Any], value: Any = None, priority: int = NORMAL
+    ) -> Event:
         if time < self._now:
             raise ValueError(f"cannot schedule at {time}, before now ({self._now})")
         event = Event(self)

@@ -171,7 +171,8 @@ class Engine:
         if len(jobs):
             first = jobs.submit[0]
             self.clock.at(first, self._on_arrivals)
-            self.clock.at(first, self._on_sample, priority=URGENT)
+            # Samples fall on whole multiples of the interval, from the first one at or before `first`.
+            self.clock.at(first - first % self.sample_interval, self._on_sample, priority=URGENT)
         if self.horizon is None:
             self.clock.run()
         else:
@@ -201,11 +202,21 @@ class Engine:
                 pods = ";".join(dict.fromkeys(layout.pods[layout.node_pod[n]].name for n in placement.nodes))
             records.append(
                 JobRecord(
-                    job_id=jobs.job_id[i], tenant=jobs.tenant[i], job_class=jobs.job_class[i],
-                    gpu_type=jobs.gpu_type[i], gpus=jobs.gpus[i], submit_time=jobs.submit[i],
-                    duration=jobs.duration[i], requested_time=jobs.requested[i],
-                    priority=jobs.priority[i], start_time=start, end_time=end, status=status,
-                    reason=reason, pods=pods, allocated_gpus=placement.gpus if placement else 0,
+                    job_id=jobs.job_id[i],
+                    tenant=jobs.tenant[i],
+                    job_class=jobs.job_class[i],
+                    gpu_type=jobs.gpu_type[i],
+                    gpus=jobs.gpus[i],
+                    submit_time=jobs.submit[i],
+                    duration=jobs.duration[i],
+                    requested_time=jobs.requested[i],
+                    priority=jobs.priority[i],
+                    start_time=start,
+                    end_time=end,
+                    status=status,
+                    reason=reason,
+                    pods=pods,
+                    allocated_gpus=placement.gpus if placement else 0,
                 )
             )
         return RunRecords(

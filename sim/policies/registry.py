@@ -72,7 +72,9 @@ class Registry(Generic[T]):
                 )
         for key, default in known.items():
             if default is inspect.Parameter.empty and key not in params:
-                raise PolicyError(f"{self.kind} {name!r} needs parameter {key!r}", field=f"{self.kind}.params")
+                raise PolicyError(
+                    f"{self.kind} {name!r} needs parameter {key!r}", field=f"{self.kind}.params"
+                )
 
     def create(self, name: str, params: Mapping[str, Any] | None = None) -> T:
         """An instance of policy ``name`` with ``params`` (checked first)."""

@@ -193,9 +193,7 @@ class Stream(Model):
             raise ValueError("a stream must give exactly one of rate_per_hour or load")
         for gpus, weight in self.gpus.items():
             if gpus <= 0 or not (math.isfinite(weight) and weight > 0):
-                raise ValueError(
-                    f"gpus must map GPU counts > 0 to weights > 0 (got {gpus}: {weight})"
-                )
+                raise ValueError(f"gpus must map GPU counts > 0 to weights > 0 (got {gpus}: {weight})")
         factors = self.estimate_factor if isinstance(self.estimate_factor, tuple) else (self.estimate_factor,)
         if any(not (math.isfinite(f) and f > 0) for f in factors) or factors[0] > factors[-1]:
             raise ValueError(

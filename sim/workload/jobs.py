@@ -44,4 +44,6 @@ class JobTable:
         order = np.argsort(np.asarray(self.submit, dtype=float), kind="stable").tolist()
         if order == list(range(len(order))):
             return self
-        return JobTable(*([column[i] for i in order] for column in (getattr(self, n) for n in self.__slots__)))
+        return JobTable(
+            *([column[i] for i in order] for column in (getattr(self, n) for n in self.__slots__))
+        )

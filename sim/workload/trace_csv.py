@@ -38,7 +38,9 @@ def _number(text: str, column: str, rule: str, ok, source: str, line: int) -> fl
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and ok(value)):
-        raise TraceError(f"{column} must be {rule} (got {show(text)})", source=source, line=line, field=column)
+        raise TraceError(
+            f"{column} must be {rule} (got {show(text)})", source=source, line=line, field=column
+        )
     return value
 
 
@@ -68,7 +70,8 @@ def read_trace_csv(path: str | Path) -> JobTable:
                 if len(row) != len(header):
                     raise TraceError(
                         f"row must have {len(header)} fields like the header (got {len(row)})",
-                        source=source, line=line,
+                        source=source,
+                        line=line,
                     )
                 _append_row(table, row, column, seen, source, line)
         except UnicodeDecodeError:
@@ -82,7 +85,9 @@ def _check_header(header: list[str], source: str) -> None:
     known = REQUIRED + OPTIONAL
     for name in header:
         if name not in known:
-            raise TraceError(f"column must be one of {', '.join(known)} (got {show(name)})", source=source, line=1)
+            raise TraceError(
+                f"column must be one of {', '.join(known)} (got {show(name)})", source=source, line=1
+            )
     if len(set(header)) != len(header):
         raise TraceError("column names must be unique", source=source, line=1)
     for name in REQUIRED:
@@ -90,7 +95,9 @@ def _check_header(header: list[str], source: str) -> None:
             raise TraceError(f"header must have column {name!r}", source=source, line=1)
 
 
-def _append_row(table: JobTable, row: list[str], column: dict[str, int], seen: set[str], source: str, line: int) -> None:
+def _append_row(
+    table: JobTable, row: list[str], column: dict[str, int], seen: set[str], source: str, line: int
+) -> None:
     def text(name: str) -> str:
         index = column.get(name)
         return "" if index is None else row[index].strip()
@@ -99,17 +106,25 @@ def _append_row(table: JobTable, row: list[str], column: dict[str, int], seen: s
     if not job_id:
         raise TraceError("job_id must not be empty", source=source, line=line, field="job_id")
     if job_id in seen:
-        raise TraceError(f"job_id must be unique (got {show(job_id)} twice)", source=source, line=line, field="job_id")
+        raise TraceError(
+            f"job_id must be unique (got {show(job_id)} twice)", source=source, line=line, field="job_id"
+        )
     seen.add(job_id)
-    submit = _number(text("submit_time"), "submit_time", "a number of seconds >= 0", lambda v: v >= 0, source, line)
+    submit = _number(
+        text("submit_time"), "submit_time", "a number of seconds >= 0", lambda v: v >= 0, source, line
+    )
     gpus = _number(text("gpus"), "gpus", "a positive integer", lambda v: v >= 1 and v == int(v), source, line)
     duration = _number(text("duration"), "duration", "a number of seconds > 0", lambda v: v > 0, source, line)
     requested = duration
     if text("requested_time"):
-        requested = _number(text("requested_time"), "requested_time", "a number of seconds > 0", lambda v: v > 0, source, line)
+        requested = _number(
+            text("requested_time"), "requested_time", "a number of seconds > 0", lambda v: v > 0, source, line
+        )
     priority = 0
     if text("priority"):
-        priority = int(_number(text("priority"), "priority", "an integer", lambda v: v == int(v), source, line))
+        priority = int(
+            _number(text("priority"), "priority", "an integer", lambda v: v == int(v), source, line)
+        )
     table.job_id.append(job_id)
     table.submit.append(submit)
     table.gpus.append(int(gpus))
@@ -128,7 +143,15 @@ def write_trace_csv(table: JobTable, path: str | Path) -> None:
         writer.writerow(REQUIRED + OPTIONAL)
         for i in range(len(table)):
             writer.writerow(
-                (table.job_id[i], repr(table.submit[i]), table.gpus[i], repr(table.duration[i]),
-                 repr(table.requested[i]), table.tenant[i], table.job_class[i], table.gpu_type[i],
-                 table.priority[i])
+                (
+                    table.job_id[i],
+                    repr(table.submit[i]),
+                    table.gpus[i],
+                    repr(table.duration[i]),
+                    repr(table.requested[i]),
+                    table.tenant[i],
+                    table.job_class[i],
+                    table.gpu_type[i],
+                    table.priority[i],
+                )
             )

@@ -40,10 +40,10 @@ class Pack(Placer):
         fits = [pod for pod in pods if whole[pod.index] >= needed]
         if fits:
             pod = min(fits, key=lambda p: (whole[p.index], p.index))
-            return Placement(tuple(cluster.free_whole_nodes(pod)[:needed]), gpn)
+            return Placement(tuple(cluster.free_whole_nodes(pod, needed)), gpn)
         nodes: list[int] = []
         for pod in sorted(pods, key=lambda p: (-whole[p.index], p.index)):
-            nodes.extend(cluster.free_whole_nodes(pod)[: needed - len(nodes)])
+            nodes.extend(cluster.free_whole_nodes(pod, needed - len(nodes)))
             if len(nodes) == needed:
                 break
         return Placement(tuple(nodes), gpn)

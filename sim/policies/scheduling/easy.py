@@ -24,6 +24,7 @@ class HeadReservation:
         gpn = layout.gpus_per_node[self.gpu_type]
         needed = layout.nodes_needed(jobs.gpus[head], self.gpu_type)
         # Single-node head: a node must reach `gpus` free; multi-node: `needed` nodes reach gpn.
+        self.gpus_per_node = gpn
         self.threshold = gpn if needed else jobs.gpus[head]
         self.needed = max(needed, 1)
         self.free = cluster.free
@@ -36,6 +37,11 @@ class HeadReservation:
             if jobs.gpu_type[job] != self.gpu_type:
                 continue
             placement = ctx.placement_of(job)
+            if placement.gpus_per_node == gpn:
+                # Whole nodes go from 0 to gpn free; no later candidate can sit on them now.
+                self.fits += len(placement.nodes)
+                self.shadow = max(estimated_end, ctx.now)
+                continue
             for node in placement.nodes:
                 before = self.changed.get(node, self.free[node])
                 after = before + placement.gpus_per_node
@@ -54,12 +60,20 @@ class HeadReservation:
         """
         if gpu_type != self.gpu_type:
             return True
+        held = placement.gpus_per_node
+        if held == self.gpus_per_node:
+            # Whole free nodes: each one is lost to the head, and none can host a later job now.
+            if gone_by_shadow:
+                return True
+            if self.fits - len(placement.nodes) < self.needed:
+                return False
+            self.fits -= len(placement.nodes)
+            return True
         changed, free = self.changed, self.free
         if gone_by_shadow:
             for node in placement.nodes:
                 changed.setdefault(node, free[node])
             return True
-        held = placement.gpus_per_node
         lost = 0
         for node in placement.nodes:
             before = changed.get(node, free[node])

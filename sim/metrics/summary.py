@@ -1,0 +1,95 @@
+"""``summarize``: every headline metric of one run as a JSON-ready dict (summary.json).
+
+Structure (seconds for times; None where a metric is undefined, e.g. no job started)::
+
+    capacity_gpus            int
+    jobs                     {completed, failed, rejected, unfinished, total}: int
+    utilisation              float in [0, 1]
+    utilisation_by_type      {gpu_type: float}
+    wait                     {mean, p50, p95, p99, max}      jobs that started
+    wait_by_class            {job_class: {mean, p50, p95, p99, max}}
+    jct                      {mean, p50, p95}                completed and failed jobs
+    bounded_slowdown         {mean, p50, p95}                completed jobs, tau = 10 s
+    throughput_jobs_per_hour float
+    makespan                 float
+    fairness_jain            float in (0, 1]
+    unfinished               {count, gpus}: int
+    rejected                 {count: int, reasons: {reason: int}}
+
+The formulas are in the docstrings of ``sim.metrics.waits`` and ``sim.metrics.usage``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any, cast
+
+import numpy as np
+
+from sim.metrics.usage import (
+    makespan,
+    rejected_stats,
+    status_counts,
+    throughput_jobs_per_hour,
+    unfinished_stats,
+    utilisation,
+    utilisation_by_type,
+)
+from sim.metrics.waits import (
+    BSLD_TAU,
+    bounded_slowdown_stats,
+    fairness_jain,
+    jct_stats,
+    wait_stats,
+    wait_stats_by_class,
+)
+from sim.records import RunRecords
+
+JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+def json_ready(value: Any) -> JsonValue:
+    """``value`` with only plain JSON types: NaN and +-inf -> None, numpy scalars and arrays ->
+    Python numbers and lists, tuples -> lists, paths -> str, mapping keys -> str.
+
+    Raises TypeError for anything else, so a stray object never reaches a file as its repr.
+    """
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, Mapping):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [json_ready(item) for item in value]
+    if isinstance(value, PurePath):
+        return str(value)
+    raise TypeError(f"json_ready: cannot convert {type(value).__name__} to JSON (got {value!r})")
+
+
+def summarize(records: RunRecords) -> dict[str, Any]:
+    """Every headline metric of ``records`` as a JSON-ready dict (see the module docstring)."""
+    jobs = records.jobs
+    summary = {
+        "capacity_gpus": records.capacity_gpus,
+        "jobs": status_counts(jobs),
+        "utilisation": utilisation(records),
+        "utilisation_by_type": utilisation_by_type(records),
+        "wait": wait_stats(jobs),
+        "wait_by_class": wait_stats_by_class(jobs),
+        "jct": jct_stats(jobs),
+        "bounded_slowdown": bounded_slowdown_stats(jobs, BSLD_TAU),
+        "throughput_jobs_per_hour": throughput_jobs_per_hour(records),
+        "makespan": makespan(jobs),
+        "fairness_jain": fairness_jain(jobs, BSLD_TAU),
+        "unfinished": unfinished_stats(jobs),
+        "rejected": rejected_stats(jobs),
+    }
+    return cast(dict[str, Any], json_ready(summary))

@@ -1,0 +1,50 @@
+"""A short, aligned text table of a run's summary, for the terminal.
+
+``summary_table`` reads the dict from ``sim.metrics.summarize`` (or summary.json loaded
+back) and returns text; it never prints. Missing or None values show as ``-``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sim.records import STATUSES
+from sim.units import format_duration
+
+MISSING = "-"
+
+
+def _number(value: Any, fmt: str) -> str:
+    return MISSING if value is None else format(value, fmt)
+
+
+def _duration(value: Any) -> str:
+    return MISSING if value is None else format_duration(float(value))
+
+
+def _section(summary: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = summary.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def summary_table(summary: Mapping[str, Any]) -> str:
+    """Rows: jobs by status, utilisation %, wait mean/p50/p95/p99 (humanised), bounded
+    slowdown mean, throughput (jobs/h) and makespan; labels left, values aligned after them.
+    """
+    jobs = _section(summary, "jobs")
+    statuses = [*STATUSES, *sorted(key for key in jobs if key not in STATUSES and key != "total")]
+    job_cells = [f"{jobs.get('total', 0)} total"] + [f"{jobs.get(s, 0)} {s}" for s in statuses]
+    utilisation = summary.get("utilisation")
+    wait = _section(summary, "wait")
+    slowdown = _section(summary, "bounded_slowdown")
+    rows = [
+        ("jobs", ", ".join(job_cells)),
+        ("utilisation", MISSING if utilisation is None else f"{100.0 * utilisation:.1f}%"),
+        ("wait", "  ".join(f"{key} {_duration(wait.get(key))}" for key in ("mean", "p50", "p95", "p99"))),
+        ("bounded slowdown", f"mean {_number(slowdown.get('mean'), '.3g')}"),
+        ("throughput", f"{_number(summary.get('throughput_jobs_per_hour'), '.4g')} jobs/h"),
+        ("makespan", _duration(summary.get("makespan"))),
+    ]
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)

@@ -1,0 +1,131 @@
+"""Write one run's results directory, atomically and byte-for-byte reproducibly.
+
+``write_results`` fills a hidden sibling ``.<name>.tmp-<pid>`` and renames it to the target
+at the end, so a results directory either holds every file or does not exist::
+
+    manifest.json    the caller's manifest + "scenario" (resolved) + "complete": true
+    jobs.csv         one row per job, columns sim.records.JOB_COLUMNS
+    timeseries.csv   "time", then the other sampled columns sorted by name
+    summary.json     sim.metrics.summarize output
+    plots/           PNGs from sim.report.plots (unless plots=False)
+
+CSV floats are written with ``repr`` (shortest text that reads back to the same float), NaN
+as an empty field, lines end in ``\\n``. JSON has sorted keys, indent 2, NaN as null. Nothing
+here adds a timestamp, so identical inputs give identical bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+from sim.metrics import json_ready
+from sim.records import JOB_COLUMNS, JobRecord, RunRecords
+from sim.scenario.schema import Scenario
+
+
+def format_value(value: object) -> str:
+    """One CSV field: floats by ``repr`` (NaN -> empty), integers by ``str``, text as is."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Integral):
+        return str(int(value))
+    if isinstance(value, Real):
+        number = float(value)
+        return "" if math.isnan(number) else repr(number)
+    return str(value)
+
+
+def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([format_value(value) for value in row])
+    return buffer.getvalue()
+
+
+def jobs_csv(jobs: Sequence[JobRecord]) -> str:
+    """jobs.csv text: header JOB_COLUMNS, one row per job in input order (wait_time computed)."""
+    return _csv_text(JOB_COLUMNS, ([getattr(job, column) for column in JOB_COLUMNS] for job in jobs))
+
+
+def timeseries_csv(timeseries: Mapping[str, Sequence[float]]) -> str:
+    """timeseries.csv text: ``time`` first, then every other column sorted by name.
+
+    Raises ValueError when the columns do not all have the same length.
+    """
+    columns = (["time"] if "time" in timeseries else []) + sorted(c for c in timeseries if c != "time")
+    lengths = {len(timeseries[column]) for column in columns}
+    if len(lengths) > 1:
+        sizes = ", ".join(f"{column}={len(timeseries[column])}" for column in columns)
+        raise ValueError(f"timeseries columns must have equal lengths (got {sizes})")
+    count = lengths.pop() if lengths else 0
+    return _csv_text(columns, ([timeseries[column][i] for column in columns] for i in range(count)))
+
+
+def json_text(value: object) -> str:
+    """Canonical JSON: ``json_ready`` values, sorted keys, indent 2, a final newline."""
+    return json.dumps(json_ready(value), sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def _write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def _check_target(out_dir: Path) -> None:
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise FileExistsError(f"results directory must be new or empty (got {str(out_dir)!r})")
+
+
+def write_results(
+    out_dir: Path,
+    *,
+    scenario: Scenario,
+    records: RunRecords,
+    summary: dict[str, Any],
+    manifest: dict[str, Any],
+    plots: bool = True,
+) -> Path:
+    """Write a run's results into ``out_dir`` (see the module docstring) and return it.
+
+    ``out_dir`` may exist only if empty (it is replaced); otherwise FileExistsError is raised
+    before anything is written. Parents are created. On any error the temporary directory
+    is removed and ``out_dir`` is left as it was.
+    """
+    out_dir = Path(out_dir)
+    _check_target(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        full_manifest = {**manifest, "scenario": scenario.model_dump(mode="json"), "complete": True}
+        _write(tmp / "manifest.json", json_text(full_manifest))
+        _write(tmp / "jobs.csv", jobs_csv(records.jobs))
+        _write(tmp / "timeseries.csv", timeseries_csv(records.timeseries))
+        _write(tmp / "summary.json", json_text(summary))
+        if plots:
+            from sim.report.plots import plot_all
+
+            plot_all(records, tmp / "plots")
+        _check_target(out_dir)
+        if out_dir.exists():
+            out_dir.rmdir()
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir

@@ -1,0 +1,251 @@
+"""Loading scenarios: YAML with located errors, --set overrides, and the Python API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.errors import PolicyError, ScenarioError
+from sim.scenario import load_scenario, parse_override, scenario_from_data
+
+MINIMAL = """\
+name: kth-replay
+horizon: 7d
+cluster:
+  pods:
+    - {name: pool, nodes: 100, gpus_per_node: 1, gpu_type: generic}
+workload:
+  trace: {path: traces/kth.csv, format: csv}
+metrics:
+  sample_interval: 2h
+scheduler: easy
+"""
+
+BLOCK_PODS = """\
+name: factory
+cluster:
+  pods:
+    - name: gb200
+      nodes: 18
+      gpus_per_node: 4
+      gpu_type: b200
+      count: 3
+    - name: solo
+      nodes: 2
+      gpus_per_node: 4
+      gpu_type: b200
+workload:
+  trace:
+    path: traces/kth.csv
+scheduler: fifo
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "scenario.yaml") -> Path:
+    """Write ``text`` as a scenario next to a one-job trace in ``traces/kth.csv``."""
+    traces = tmp_path / "traces"
+    traces.mkdir(exist_ok=True)
+    (traces / "kth.csv").write_text("job_id,submit_time,gpus,duration\n1,0,4,3600\n")
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def error_of(path: Path, overrides: tuple[str, ...] = ()) -> str:
+    """The one-line message that loading ``path`` fails with."""
+    with pytest.raises((ScenarioError, PolicyError)) as caught:
+        load_scenario(path, overrides)
+    return str(caught.value)
+
+
+def test_minimal_scenario_loads_with_durations_in_seconds(tmp_path: Path) -> None:
+    """The minimal flat-pool replay loads; '7d' and '2h' become seconds."""
+    scenario = load_scenario(write(tmp_path, MINIMAL))
+    assert scenario.name == "kth-replay"
+    assert scenario.horizon == 604800.0
+    assert scenario.metrics.sample_interval == 7200.0
+    assert scenario.scheduler.name == "easy"
+    assert scenario.scheduler.params == {}
+    assert scenario.placement.name == "pack"
+    assert scenario.cluster.pods[0].nodes == 100
+
+
+def test_trace_path_is_relative_to_the_yaml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trace path resolves from the scenario file's folder, not the working directory."""
+    path = write(tmp_path, MINIMAL)
+    monkeypatch.chdir(tmp_path / "traces")
+    scenario = load_scenario(path)
+    assert scenario.workload.trace is not None
+    assert Path(scenario.workload.trace.path) == tmp_path / "traces" / "kth.csv"
+
+
+def test_pod_count_repeats_a_pod_with_numbered_names(tmp_path: Path) -> None:
+    """`count: 3` expands to name-01..name-03; a pod without count keeps its name."""
+    scenario = load_scenario(write(tmp_path, BLOCK_PODS))
+    names = [name for pod in scenario.cluster.pods for name in pod.pod_names()]
+    assert names == ["gb200-01", "gb200-02", "gb200-03", "solo"]
+
+
+def test_parse_override_reads_yaml_values() -> None:
+    """--set values are YAML: ints, strings, duration strings and flow lists."""
+    assert parse_override("seed=3") == ("seed", 3)
+    assert parse_override("scheduler=fifo") == ("scheduler", "fifo")
+    assert parse_override("horizon=2d") == ("horizon", "2d")
+    assert parse_override("x=[1,2]") == ("x", [1, 2])
+    assert parse_override("description=a=b") == ("description", "a=b")
+
+
+def test_overrides_change_values_and_types(tmp_path: Path) -> None:
+    """Overrides replace values, index lists, create missing levels and promote bare policy names."""
+    scenario = load_scenario(
+        write(tmp_path, MINIMAL),
+        [
+            "seed=3",
+            "horizon=2d",
+            "cluster.pods.0.nodes=7",
+            "scheduler=fifo",
+            "scheduler.params={}",
+            "description=what if",
+        ],
+    )
+    assert scenario.seed == 3
+    assert scenario.horizon == 172800.0
+    assert scenario.cluster.pods[0].nodes == 7
+    assert scenario.scheduler.name == "fifo"
+    assert scenario.scheduler.params == {}
+    assert scenario.description == "what if"
+
+
+def test_later_override_wins_and_data_is_not_mutated(tmp_path: Path) -> None:
+    """Overrides apply in order, on a copy of the caller's data."""
+    data = {
+        "name": "api",
+        "cluster": {"pods": [{"name": "p", "nodes": 4, "gpus_per_node": 8, "gpu_type": "h100"}]},
+        "workload": {"trace": {"path": "traces/kth.csv"}},
+    }
+    write(tmp_path, MINIMAL)
+    scenario = scenario_from_data(data, base_dir=tmp_path, overrides=["seed=1", "seed=2"])
+    assert scenario.seed == 2
+    assert "seed" not in data
+
+
+def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
+    """An unknown key is located at its line and the keys allowed there are listed."""
+    text = MINIMAL.replace("{name: pool,", "{colour: red, name: pool,")
+    assert error_of(write(tmp_path, text)).endswith(
+        "scenario.yaml:5: cluster.pods.0.colour: unknown key; valid keys here: "
+        "name, nodes, node_type, gpus_per_node, gpu_type, count"
+    )
+
+
+def test_negative_gpus_per_node_is_located(tmp_path: Path) -> None:
+    """gpus_per_node must be > 0; the error names the line, path, rule and value."""
+    text = BLOCK_PODS.replace("nodes: 18\n      gpus_per_node: 4", "nodes: 18\n      gpus_per_node: -4")
+    assert error_of(write(tmp_path, text)).endswith(
+        "scenario.yaml:6: cluster.pods.0.gpus_per_node: gpus_per_node must be greater than 0 (got -4)"
+    )
+
+
+def test_bad_duration_string_is_located(tmp_path: Path) -> None:
+    """A duration must be seconds or a number with a unit; '3 fortnights' is neither."""
+    text = MINIMAL.replace("horizon: 7d", "horizon: 3 fortnights")
+    assert error_of(write(tmp_path, text)).endswith(
+        "scenario.yaml:2: horizon: duration must be a number of seconds or a string like "
+        "'90s', '15m', '2h', '7d' (got '3 fortnights')"
+    )
+
+
+def test_missing_trace_file_is_located(tmp_path: Path) -> None:
+    """A trace path that names no file is an error at the path's line."""
+    text = BLOCK_PODS.replace("traces/kth.csv", "traces/missing.csv")
+    assert error_of(write(tmp_path, text)).endswith(
+        "scenario.yaml:15: workload.trace.path: trace file must exist (got 'traces/missing.csv')"
+    )
+
+
+def test_bad_mapping_key_is_named_as_a_key(tmp_path: Path) -> None:
+    """A GPU-count law whose key is not an integer blames the key, at the stream's line."""
+    text = BLOCK_PODS.replace(
+        "workload:\n",
+        "workload:\n  synthetic:\n    arrivals_for: 1d\n    streams:\n"
+        "      - {name: s, load: 0.5, duration: {median: 1h, sigma: 1}, gpus: {x: 1}}\n",
+    )
+    assert error_of(write(tmp_path, text)).endswith(
+        "scenario.yaml:17: workload.synthetic.streams.0.gpus.x: gpus key must be a valid integer, "
+        "unable to parse string as an integer (got 'x')"
+    )
+
+
+def test_missing_required_key_is_located_at_its_parent(tmp_path: Path) -> None:
+    """A required key that is absent is reported at the line of the mapping that lacks it."""
+    text = BLOCK_PODS.replace("      nodes: 2\n", "")
+    assert error_of(write(tmp_path, text)).endswith(
+        "scenario.yaml:9: cluster.pods.1.nodes: nodes is required"
+    )
+
+
+def test_unknown_scheduler_suggests_the_closest_name(tmp_path: Path) -> None:
+    """An unknown scheduler name is located at its line and a close valid name is suggested."""
+    policies = pytest.importorskip("sim.policies")
+    if not hasattr(policies, "SCHEDULERS"):
+        pytest.skip("the scheduler registry is not written yet")
+    text = MINIMAL.replace("scheduler: easy", "scheduler: fifoo")
+    message = error_of(write(tmp_path, text))
+    assert message.startswith(f"{tmp_path / 'scenario.yaml'}:10: scheduler: scheduler must be one of ")
+    assert "easy" in message
+    assert message.endswith("(got 'fifoo'); did you mean 'fifo'?")
+
+
+def test_yaml_syntax_error_gives_the_line(tmp_path: Path) -> None:
+    """Malformed YAML is reported at the line where the parser gave up."""
+    text = MINIMAL.replace("  pods:\n", "  pods: [\n")
+    path = write(tmp_path, text)
+    assert error_of(path) == f"{path}:5: YAML must be well-formed: expected the node content, but found '-'"
+
+
+def test_missing_scenario_file(tmp_path: Path) -> None:
+    """A scenario path that names no file is a one-line error naming it."""
+    path = tmp_path / "nope.yaml"
+    assert error_of(path) == f"{path}: scenario file must exist (got '{path}')"
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    """A scenario whose top level is a list is rejected with its type."""
+    path = write(tmp_path, "- a\n- b\n")
+    assert error_of(path) == f"{path}: scenario must be a mapping of keys to values (got list)"
+
+
+def test_override_without_equals_sign(tmp_path: Path) -> None:
+    """An override must be dotted.path=value."""
+    assert error_of(write(tmp_path, MINIMAL), ("seed",)) == (
+        "--set: override must look like dotted.path=value (got 'seed')"
+    )
+
+
+def test_override_index_out_of_range(tmp_path: Path) -> None:
+    """An override cannot index past the end of a list."""
+    assert error_of(write(tmp_path, MINIMAL), ("cluster.pods.3.nodes=1",)) == (
+        "--set: cluster.pods.3.nodes: list index must be an integer from 0 to 0 (got '3')"
+    )
+
+
+def test_override_through_a_scalar(tmp_path: Path) -> None:
+    """An override path cannot continue below a plain value."""
+    assert error_of(write(tmp_path, MINIMAL), ("name.first=x",)) == (
+        "--set: name.first: override path must go through mappings and lists (name is 'kth-replay')"
+    )
+
+
+def test_override_to_unknown_key_is_reported_as_set(tmp_path: Path) -> None:
+    """A schema error caused by an override names --set, not a line of the file."""
+    assert error_of(write(tmp_path, MINIMAL), ("metrics.colour=red",)) == (
+        "--set: metrics.colour: unknown key; valid keys here: sample_interval"
+    )
+
+
+def test_override_that_creates_an_incomplete_level_is_reported_as_set(tmp_path: Path) -> None:
+    """A level created by an override is blamed on --set, even for a sibling key it lacks."""
+    assert error_of(write(tmp_path, MINIMAL), ("placement.params={}",)) == (
+        "--set: placement.name: name is required"
+    )
