@@ -41,7 +41,10 @@ class Result:
 
     def jobs_frame(self) -> Any:
         """The job records as a pandas DataFrame (needs pandas), columns as in jobs.csv."""
-        import pandas as pd
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("jobs_frame needs pandas: pip install pandas (or use Result.jobs)") from None
 
         return pd.DataFrame(
             [

@@ -27,7 +27,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"gpusim: {self.prog}: {message} (see --help)\n")
+        where = self.prog.removeprefix("gpusim").strip()
+        self.exit(2, f"gpusim: {where + ': ' if where else ''}{message} (see --help)\n")
 
 
 def default_scenario() -> Path:
@@ -66,11 +67,12 @@ def _progress(total: float | None, enabled: bool):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.api import run
-    from sim.report import summary_table
+    from sim.report import check_target, summary_table
     from sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario or default_scenario(), args.set or ())
     out = Path(args.out) if args.out else results_dir(scenario.name)
+    check_target(out)  # before simulating: a long run must not end in a refusal
     total = scenario.horizon or (
         scenario.workload.synthetic.arrivals_for if scenario.workload.synthetic else None
     )
@@ -91,12 +93,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.cluster.state import ClusterLayout
     from sim.scenario import load_scenario
+    from sim.workload.build import build_jobs
 
     scenario = load_scenario(args.scenario, args.set or ())
-    pods = sum(pod.count for pod in scenario.cluster.pods)
+    layout = ClusterLayout.from_scenario(scenario.cluster)
+    jobs = build_jobs(scenario, layout)  # reads every trace row, so a bad row fails here too
     print(
-        f"{args.scenario}: ok (scenario {scenario.name!r}, {pods} pods, scheduler {scenario.scheduler.name})"
+        f"{args.scenario}: ok (scenario {scenario.name!r}, {len(layout.pods)} pods, {layout.capacity} GPUs, "
+        f"{len(jobs)} jobs, scheduler {scenario.scheduler.name})"
     )
     return 0
 

@@ -65,6 +65,7 @@ class Engine:
         self._start_seq = [0] * n
         self.rejected: dict[int, str] = {}
         self.events = 0
+        self.last_event_time = 0.0
         self._next_arrival = 0
         self._started = 0
         self._dirty = False
@@ -133,6 +134,7 @@ class Engine:
 
     def _after_event(self) -> None:
         self.events += 1
+        self.last_event_time = self.now
         self._dirty = True
         if self.clock.peek() != self.now:
             self._dirty = False
@@ -225,7 +227,7 @@ class Engine:
             capacity_gpus=layout.capacity,
             capacity_by_type=dict(layout.capacity_by_type),
             capacity_by_pod={pod.name: pod.gpus for pod in layout.pods},
-            end_time=self.clock.now,
+            end_time=self.last_event_time if self.horizon is None else self.clock.now,
             horizon=self.horizon,
             events=self.events,
         )

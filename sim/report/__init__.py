@@ -6,9 +6,10 @@ directory atomically; the plot functions write single PNGs; ``summary_table`` re
 
 from sim.report.plots import plot_all, queue_delay_cdf, utilisation_heatmap, wait_by_class
 from sim.report.table import summary_table
-from sim.report.writer import format_value, jobs_csv, json_text, timeseries_csv, write_results
+from sim.report.writer import check_target, format_value, jobs_csv, json_text, timeseries_csv, write_results
 
 __all__ = [
+    "check_target",
     "format_value",
     "jobs_csv",
     "json_text",

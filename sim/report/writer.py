@@ -17,6 +17,7 @@ here adds a timestamp, so identical inputs give identical bytes.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -84,9 +85,10 @@ def _write(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def _check_target(out_dir: Path) -> None:
+def check_target(out_dir: Path) -> None:
+    """Raise FileExistsError unless ``out_dir`` is absent or an empty directory."""
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise FileExistsError(f"results directory must be new or empty (got {str(out_dir)!r})")
+        raise FileExistsError(errno.EEXIST, "results directory must be new or empty", str(out_dir))
 
 
 def write_results(
@@ -105,7 +107,7 @@ def write_results(
     is removed and ``out_dir`` is left as it was.
     """
     out_dir = Path(out_dir)
-    _check_target(out_dir)
+    check_target(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
     if tmp.exists():
@@ -121,7 +123,7 @@ def write_results(
             from sim.report.plots import plot_all
 
             plot_all(records, tmp / "plots")
-        _check_target(out_dir)
+        check_target(out_dir)
         if out_dir.exists():
             out_dir.rmdir()
         tmp.rename(out_dir)

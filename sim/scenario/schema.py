@@ -33,7 +33,7 @@ Duration = Annotated[
         {
             "anyOf": [
                 {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": r"^[0-9.]+\s*[smhdw]?$"},
+                {"type": "string", "pattern": r"^\s*[0-9.]+([eE][-+]?[0-9]+)?\s*[smhdw]?\s*$"},
             ],
             "description": "seconds, or a number with a unit: 90s, 15m, 2h, 7d, 1w",
         }
@@ -153,7 +153,7 @@ class TraceSpec(Model):
 
 
 class Lognormal(Model):
-    """A lognormal law by its median and log-sigma, optionally truncated at ``max``."""
+    """A lognormal law by its median and log-sigma, optionally capped: longer draws become ``max``."""
 
     median: Duration
     sigma: float = Field(ge=0, le=10)
@@ -254,6 +254,13 @@ class Scenario(Model):
     scheduler: PolicyRef = PolicyRef(name="easy")
     placement: PolicyRef = PolicyRef(name="pack")
     metrics: Metrics = Metrics()
+
+    @field_validator("horizon")
+    @classmethod
+    def _positive_horizon(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError("horizon must be > 0")
+        return value
 
     @model_validator(mode="after")
     def _gpu_types_exist(self) -> Scenario:

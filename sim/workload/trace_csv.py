@@ -28,8 +28,8 @@ def open_text(path: Path) -> io.TextIOBase:
     with open(path, "rb") as raw:
         compressed = raw.read(2) == b"\x1f\x8b"
     if compressed:
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _number(text: str, column: str, rule: str, ok, source: str, line: int) -> float:
@@ -104,7 +104,7 @@ def _append_row(
 
     job_id = text("job_id")
     if not job_id:
-        raise TraceError("job_id must not be empty", source=source, line=line, field="job_id")
+        raise TraceError("job_id must not be empty (got '')", source=source, line=line, field="job_id")
     if job_id in seen:
         raise TraceError(
             f"job_id must be unique (got {show(job_id)} twice)", source=source, line=line, field="job_id"
