@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 
 import pytest
 
@@ -273,7 +272,7 @@ def test_empty_records_give_none_not_errors() -> None:
 
 def test_a_class_that_never_started_gets_none() -> None:
     """A class whose jobs were all rejected appears in wait_by_class with None statistics."""
-    summary = summarize(run(six_jobs()[:3] + [replace(six_jobs()[3], job_class="huge")]))
+    summary = summarize(run(six_jobs()[:3] + [six_jobs()[3]._replace(job_class="huge")]))
     assert summary["wait_by_class"]["huge"]["p95"] is None
 
 

@@ -17,10 +17,8 @@ import bisect
 import math
 from collections.abc import Callable
 
-from simpy.events import Event
-
 from sim.cluster.state import ClusterLayout, ClusterState, Placement
-from sim.engine.clock import URGENT, Clock
+from sim.engine.clock import URGENT, Call, Clock
 from sim.engine.queue import JobQueue
 from sim.errors import SimError
 from sim.policies.base import Placer, Scheduler
@@ -71,6 +69,7 @@ class Engine:
         self._dirty = False
         self._queued_gpus: dict[str, int] = dict.fromkeys(sorted(set(jobs.job_class)), 0)
         self._samples: dict[str, list[float]] = {}
+        self._rejections: dict[tuple[int, str], str] = {}  # why a job shape can never run ('' = it can)
 
     # --- SchedulingContext -------------------------------------------------------------
 
@@ -100,13 +99,17 @@ class Engine:
 
     # --- events ------------------------------------------------------------------------
 
-    def _on_arrivals(self, event: Event) -> None:
+    def _on_arrivals(self, event: Call) -> None:
         self.now = now = self.clock.now
         jobs, layout = self.jobs, self.layout
         submit, n = jobs.submit, len(jobs)
         i = self._next_arrival
+        rejections = self._rejections
         while i < n and submit[i] == now:
-            reason = layout.rejection(jobs.gpus[i], jobs.gpu_type[i])
+            shape = (jobs.gpus[i], jobs.gpu_type[i])
+            reason = rejections.get(shape)
+            if reason is None:
+                reason = rejections[shape] = layout.rejection(*shape)
             if reason:
                 self.rejected[i] = reason
             else:
@@ -118,7 +121,7 @@ class Engine:
             self.clock.at(submit[i], self._on_arrivals)
         self._after_event()
 
-    def _on_complete(self, event: Event) -> None:
+    def _on_complete(self, event: Call) -> None:
         job: int = event.value
         self.now = self.clock.now
         jobs = self.jobs
@@ -141,7 +144,7 @@ class Engine:
             if self.queue:
                 self.scheduler.select(self)
 
-    def _on_sample(self, event: Event) -> None:
+    def _on_sample(self, event: Call) -> None:
         self.now = now = self.clock.now
         self.events += 1
         self._record_sample(now)
@@ -185,6 +188,7 @@ class Engine:
 
     def _records(self) -> RunRecords:
         jobs, layout = self.jobs, self.layout
+        pod_of_node = [layout.pods[pod].name for pod in layout.node_pod]
         records = []
         for i in range(len(jobs)):
             start, end = self.start_time[i], self.end_time[i]
@@ -201,7 +205,11 @@ class Engine:
                 status, reason = "unfinished", NOT_SUBMITTED
             pods = ""
             if placement is not None:
-                pods = ";".join(dict.fromkeys(layout.pods[layout.node_pod[n]].name for n in placement.nodes))
+                nodes = placement.nodes
+                if len(nodes) == 1:
+                    pods = pod_of_node[nodes[0]]
+                else:
+                    pods = ";".join(dict.fromkeys(pod_of_node[node] for node in nodes))
             records.append(
                 JobRecord(
                     job_id=jobs.job_id[i],
