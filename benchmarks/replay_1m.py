@@ -33,12 +33,12 @@ import statistics
 import sys
 import time
 from collections import deque
-from typing import Any
+from pathlib import Path
 
 from sim.cluster.state import ClusterLayout
 from sim.engine.core import Engine
 from sim.policies import PLACEMENTS, SCHEDULERS
-from sim.scenario import Scenario, scenario_from_data
+from sim.scenario import Scenario, load_scenario
 from sim.workload.build import build_jobs
 from sim.workload.jobs import JobTable
 from sim.workload.synthetic import arrival_rate
@@ -47,60 +47,30 @@ LOAD = 0.8
 REFERENCE = "reference"
 
 
-def scenario_data(scheduler: str, arrivals_for: float, seed: int, load: float = LOAD) -> dict[str, Any]:
-    """The benchmark scenario as YAML would give it (laws copied from scenarios/munich.yaml)."""
-    return {
-        "name": "replay-1m",
-        "seed": seed,
-        "cluster": {
-            "node_types": {
-                "dgx-b200": {"gpu_type": "B200", "gpus_per_node": 8, "power_w": 14300},
-                "rtx-pro-server": {"gpu_type": "RTXPRO6000", "gpus_per_node": 8, "power_w": 6500},
-            },
-            "pods": [
-                {"name": "b200", "node_type": "dgx-b200", "nodes": 90, "count": 10},
-                {"name": "rtx", "node_type": "rtx-pro-server", "nodes": 90, "count": 4},
-            ],
-        },
-        "workload": {
-            "synthetic": {
-                "arrivals_for": arrivals_for,
-                "streams": [
-                    {
-                        "name": "training",
-                        "job_class": "training",
-                        "gpu_type": "B200",
-                        "tenants": 30,
-                        "load": load,
-                        "gpus": {1: 0.55, 2: 0.1, 4: 0.1, 8: 0.17, 16: 0.04, 32: 0.025, 64: 0.01, 128: 0.005},
-                        "duration": {"median": "20m", "sigma": 2.0, "max": "7d"},
-                        "estimate_factor": [1.0, 4.0],
-                    },
-                    {
-                        "name": "twin",
-                        "job_class": "digital_twin",
-                        "gpu_type": "RTXPRO6000",
-                        "tenants": 200,
-                        "load": load,
-                        "gpus": {1: 0.7, 2: 0.1, 4: 0.1, 8: 0.1},
-                        "duration": {"median": "45m", "sigma": 1.2, "max": "2d"},
-                        "estimate_factor": [1.0, 3.0],
-                    },
-                ],
-            }
-        },
-        "scheduler": scheduler,
-        "placement": "pack",
-    }
+SCENARIO = Path(__file__).resolve().parent / "replay-1m.yaml"
+
+
+def scenario_with(scheduler: str, arrivals_for: float, seed: int, load: float) -> Scenario:
+    """benchmarks/replay-1m.yaml with the scheduler, window, seed and per-stream load set."""
+    return load_scenario(
+        SCENARIO,
+        [
+            f"scheduler={scheduler}",
+            f"seed={seed}",
+            f"workload.synthetic.arrivals_for={arrivals_for!r}",
+            f"workload.synthetic.streams.0.load={load!r}",
+            f"workload.synthetic.streams.1.load={load!r}",
+        ],
+    )
 
 
 def make_scenario(scheduler: str, jobs: int, seed: int, load: float = LOAD) -> Scenario:
     """The scenario whose arrival window makes the expected job count ``jobs``."""
-    probe = scenario_from_data(scenario_data(scheduler, 1.0, seed, load), source="<benchmark>")
+    probe = scenario_with(scheduler, 1.0, seed, load)
     layout = ClusterLayout.from_scenario(probe.cluster)
     assert probe.workload.synthetic is not None
     rate = sum(arrival_rate(s, layout, s.gpu_type or "") for s in probe.workload.synthetic.streams)
-    return scenario_from_data(scenario_data(scheduler, jobs / rate, seed, load), source="<benchmark>")
+    return scenario_with(scheduler, jobs / rate, seed, load)
 
 
 def peak_rss_mb() -> float:

@@ -6,7 +6,6 @@ PRO 6000): the same two synthetic streams, loads, estimate factors and policies.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
 import subprocess
@@ -20,56 +19,12 @@ import sim
 
 OUTPUTS = ("jobs.csv", "summary.json", "timeseries.csv")
 
-SMALL_MUNICH: dict[str, Any] = {
-    "name": "munich-small",
-    "seed": 1,
-    "horizon": "1d",
-    "cluster": {
-        "node_types": {
-            "dgx-b200": {"gpu_type": "B200", "gpus_per_node": 8, "power_w": 14300},
-            "rtx-pro-server": {"gpu_type": "RTXPRO6000", "gpus_per_node": 8, "power_w": 6500},
-        },
-        "pods": [
-            {"name": "b200", "node_type": "dgx-b200", "nodes": 90, "count": 2},
-            {"name": "rtx", "node_type": "rtx-pro-server", "nodes": 90, "count": 1},
-        ],
-    },
-    "workload": {
-        "synthetic": {
-            "arrivals_for": "1d",
-            "streams": [
-                {
-                    "name": "training",
-                    "job_class": "training",
-                    "gpu_type": "B200",
-                    "tenants": 30,
-                    "load": 0.95,
-                    "gpus": {1: 0.55, 2: 0.1, 4: 0.1, 8: 0.17, 16: 0.04, 32: 0.025, 64: 0.01, 128: 0.005},
-                    "duration": {"median": "20m", "sigma": 2.0, "max": "7d"},
-                    "estimate_factor": [1.0, 4.0],
-                },
-                {
-                    "name": "twin",
-                    "job_class": "digital_twin",
-                    "gpu_type": "RTXPRO6000",
-                    "tenants": 200,
-                    "load": 0.9,
-                    "gpus": {1: 0.7, 2: 0.1, 4: 0.1, 8: 0.1},
-                    "duration": {"median": "45m", "sigma": 1.2, "max": "2d"},
-                    "estimate_factor": [1.0, 3.0],
-                },
-            ],
-        }
-    },
-    "scheduler": "easy",
-    "placement": "pack",
-    "metrics": {"sample_interval": "15m"},
-}
+SMALL_MUNICH = Path(__file__).resolve().parent / "data" / "small-munich.yaml"
 
 
 def scenario(**changes: Any) -> dict[str, Any]:
-    """SMALL_MUNICH with top-level keys replaced."""
-    return {**copy.deepcopy(SMALL_MUNICH), **changes}
+    """The small two-class factory with top-level keys replaced."""
+    return {**yaml.safe_load(SMALL_MUNICH.read_text(encoding="utf-8")), **changes}
 
 
 def workload(result: sim.Result) -> list[tuple[Any, ...]]:

@@ -57,82 +57,28 @@ def job(
 
 def six_jobs() -> list[JobRecord]:
     """Cluster: b200 x 8 + h100 x 4 = 12 GPUs. Waits 0, 20, 40, 100, 10 (j4 never starts)."""
-    return [
-        job(
-            "j1",
-            tenant="t1",
-            job_class="train",
-            gpu_type="b200",
-            gpus=4,
-            allocated=4,
-            submit=0,
-            start=0,
-            end=100,
-            status="completed",
-        ),
-        job(
-            "j2",
-            tenant="t1",
-            job_class="infer",
-            gpu_type="b200",
-            gpus=2,
-            allocated=2,
-            submit=10,
-            start=30,
-            end=35,
-            status="completed",
-        ),
-        job(
-            "j3",
-            tenant="t2",
-            job_class="train",
-            gpu_type="h100",
-            gpus=3,
-            allocated=4,
-            submit=20,
-            start=60,
-            end=200,
-            status="failed",
-        ),
-        job(
-            "j4",
-            tenant="t2",
-            job_class="train",
-            gpu_type="b200",
-            gpus=16,
-            allocated=0,
-            submit=30,
-            start=NAN,
-            end=NAN,
-            status="rejected",
-            reason="too large",
-        ),
-        job(
-            "j5",
-            tenant="t2",
-            job_class="infer",
-            gpu_type="h100",
-            gpus=1,
-            allocated=1,
-            submit=50,
-            start=150,
-            end=NAN,
-            status="unfinished",
-            reason="running at end",
-        ),
-        job(
-            "j6",
-            tenant="t2",
-            job_class="infer",
-            gpu_type="h100",
-            gpus=1,
-            allocated=1,
-            submit=40,
-            start=50,
-            end=54,
-            status="completed",
-        ),
+    rows = [
+        # id, tenant, class, type, gpus, allocated, submit, start, end, status, reason
+        ("j1", "t1", "train", "b200", 4, 4, 0, 0, 100, "completed", ""),
+        ("j2", "t1", "infer", "b200", 2, 2, 10, 30, 35, "completed", ""),
+        ("j3", "t2", "train", "h100", 3, 4, 20, 60, 200, "failed", ""),
+        ("j4", "t2", "train", "b200", 16, 0, 30, NAN, NAN, "rejected", "too large"),
+        ("j5", "t2", "infer", "h100", 1, 1, 50, 150, NAN, "unfinished", "running at end"),
+        ("j6", "t2", "infer", "h100", 1, 1, 40, 50, 54, "completed", ""),
     ]
+    fields = (
+        "tenant",
+        "job_class",
+        "gpu_type",
+        "gpus",
+        "allocated",
+        "submit",
+        "start",
+        "end",
+        "status",
+        "reason",
+    )
+    return [job(row[0], **dict(zip(fields, row[1:], strict=True))) for row in rows]
 
 
 def run(jobs: list[JobRecord], horizon: float | None = None) -> RunRecords:
