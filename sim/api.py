@@ -88,6 +88,7 @@ def simulate(scenario: Scenario, on_progress: Callable[[float], None] | None = N
         horizon=scenario.horizon,
         sample_interval=scenario.metrics.sample_interval,
         on_progress=on_progress,
+        restart_overhead=scenario.preemption.restart_overhead,
     )
     return engine.run()
 

@@ -74,6 +74,34 @@ JOB_COLUMNS = (
 )
 
 
+class Segment(NamedTuple):
+    """One uninterrupted run of a job on one placement.
+
+    ``nodes`` names each node as ``<pod>/<index in pod>``; the job held ``gpus_per_node``
+    GPUs on each. ``reason`` says why the segment ended: ``completed``, ``preempted``
+    (or another reason a scheduler gave) or ``horizon``. ``restart_overhead`` is the
+    extra run time at the segment's start for restarting from a checkpoint (0 for a
+    job's first segment).
+    """
+
+    job_id: str
+    start_time: float
+    end_time: float
+    gpu_type: str
+    gpus_per_node: int
+    nodes: str
+    pods: str
+    reason: str
+    restart_overhead: float
+
+    @property
+    def gpus(self) -> int:
+        return self.gpus_per_node * (self.nodes.count(";") + 1)
+
+
+SEGMENT_COLUMNS = Segment._fields
+
+
 @dataclass(frozen=True, slots=True)
 class RunRecords:
     """Everything one simulation produced, before any metric.
@@ -92,4 +120,5 @@ class RunRecords:
     end_time: float
     horizon: float | None
     events: int
+    segments: list[Segment] = field(default_factory=list)
     extra: dict[str, float] = field(default_factory=dict)

@@ -110,13 +110,14 @@ def write(out: Path, plots: bool = False) -> Path:
     )
 
 
-def test_results_directory_holds_the_five_outputs(tmp_path: Path) -> None:
-    """A results directory has manifest.json, jobs.csv, timeseries.csv, summary.json and plots/."""
+def test_results_directory_holds_every_output(tmp_path: Path) -> None:
+    """A results directory has manifest.json, jobs.csv, segments.csv, timeseries.csv, summary.json, plots/."""
     out = write(tmp_path / "run", plots=True)
     assert sorted(p.name for p in out.iterdir()) == [
         "jobs.csv",
         "manifest.json",
         "plots",
+        "segments.csv",
         "summary.json",
         "timeseries.csv",
     ]

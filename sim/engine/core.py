@@ -20,14 +20,11 @@ from collections.abc import Callable
 from sim.cluster.state import ClusterLayout, ClusterState, Placement
 from sim.engine.clock import URGENT, Call, Clock
 from sim.engine.queue import JobQueue
+from sim.engine.results import collect
 from sim.errors import SimError
 from sim.policies.base import Placer, Scheduler
-from sim.records import JobRecord, RunRecords
+from sim.records import RunRecords
 from sim.workload.jobs import JobTable
-
-NOT_SUBMITTED = "not submitted before the horizon"
-QUEUED_AT_HORIZON = "queued at the horizon"
-RUNNING_AT_HORIZON = "running at the horizon"
 
 
 class Engine:
@@ -43,6 +40,7 @@ class Engine:
         horizon: float | None = None,
         sample_interval: float = 3600.0,
         on_progress: Callable[[float], None] | None = None,
+        restart_overhead: float = 0.0,
     ) -> None:
         self.layout = layout
         self.jobs = jobs
@@ -51,6 +49,7 @@ class Engine:
         self.horizon = horizon
         self.sample_interval = sample_interval
         self.on_progress = on_progress
+        self.restart_overhead = restart_overhead
         self.cluster = ClusterState(layout)
         self.clock = Clock()
         self.now = 0.0
@@ -60,7 +59,16 @@ class Engine:
         self.start_time = [math.nan] * n
         self.end_time = [math.nan] * n
         self.placements: list[Placement | None] = [None] * n
-        self._start_seq = [0] * n
+        self.work_left = list(jobs.duration)  # true seconds of work still to run
+        self.estimate_left = list(jobs.requested)  # what the scheduler believes is left
+        self.preemptions: dict[int, int] = {}
+        # One row per run segment: (job, start, end, placement, reason, restart overhead).
+        self.segments: list[tuple[int, float, float, Placement, str, float]] = []
+        self._segment_start = [math.nan] * n
+        self._overhead = [0.0] * n  # restart overhead at the head of the current segment
+        self._running_key: list[tuple[float, int, int] | None] = [None] * n
+        self._completion: list[Call | None] = [None] * n
+        self._queued_since: dict[int, float] = {}  # requeue times of preempted jobs
         self.rejected: dict[int, str] = {}
         self.events = 0
         self.last_event_time = 0.0
@@ -84,12 +92,59 @@ class Engine:
         self.cluster.allocate(placement, gpu_type)
         now = self.now
         self.placements[job] = placement
-        self.start_time[job] = now
+        if math.isnan(self.start_time[job]):
+            self.start_time[job] = now
+        self._segment_start[job] = now
         self._queued_gpus[jobs.job_class[job]] -= jobs.gpus[job]
-        bisect.insort(self.running, (now + jobs.requested[job], self._started, job))
-        self._start_seq[job] = self._started
+        key = (now + self.estimate_left[job], self._started, job)
+        bisect.insort(self.running, key)
+        self._running_key[job] = key
         self._started += 1
-        self.clock.at(now + jobs.duration[job], self._on_complete, job)
+        self._completion[job] = self.clock.at(now + self.work_left[job], self._on_complete, job)
+
+    def preempt(self, job: int, reason: str = "preempted") -> None:
+        """Stop running ``job`` now: release its GPUs and requeue it with the work it has left.
+
+        The job restarts from its last checkpoint (taken at preemption), paying the
+        scenario's ``restart_overhead`` of extra run time, which its estimate grows by too.
+        """
+        placement = self.placement_of(job)
+        now, jobs = self.now, self.jobs
+        ran = now - self._segment_start[job]
+        overhead = self.restart_overhead
+        self.work_left[job] += overhead - ran
+        self.estimate_left[job] = max(self.estimate_left[job] - ran, 0.0) + overhead
+        self._stop(job, placement, reason)
+        call = self._completion[job]
+        assert call is not None and call.callbacks is not None
+        call.callbacks[:] = [self._on_cancelled]
+        self._overhead[job] = overhead
+        self.preemptions[job] = self.preemptions.get(job, 0) + 1
+        self._queued_since[job] = now
+        self.queue.add(job)
+        self._queued_gpus[jobs.job_class[job]] += jobs.gpus[job]
+
+    def remaining_estimate(self, job: int) -> float:
+        """What the scheduler believes a job has left to run, never below 0."""
+        left = self.estimate_left[job]
+        if self.placements[job] is not None:
+            left -= self.now - self._segment_start[job]
+        return max(left, 0.0)
+
+    def queued_since(self, job: int) -> float:
+        """When a queued job last joined the queue (its submit time, or its last preemption)."""
+        return self._queued_since.get(job, self.jobs.submit[job])
+
+    def elapsed(self, job: int) -> float:
+        """Seconds a job has run so far, over all its segments (restart overheads included)."""
+        done = (
+            self.jobs.duration[job]
+            - self.work_left[job]
+            + self.restart_overhead * self.preemptions.get(job, 0)
+        )
+        if self.placements[job] is not None:
+            done += self.now - self._segment_start[job]
+        return done
 
     def placement_of(self, job: int) -> Placement:
         placement = self.placements[job]
@@ -105,6 +160,7 @@ class Engine:
         submit, n = jobs.submit, len(jobs)
         i = self._next_arrival
         rejections = self._rejections
+        self.queue.compact()
         while i < n and submit[i] == now:
             shape = (jobs.gpus[i], jobs.gpu_type[i])
             reason = rejections.get(shape)
@@ -124,22 +180,39 @@ class Engine:
     def _on_complete(self, event: Call) -> None:
         job: int = event.value
         self.now = self.clock.now
-        jobs = self.jobs
-        placement = self.placement_of(job)
-        self.cluster.release(placement, jobs.gpu_type[job])
-        key = (self.start_time[job] + jobs.requested[job], self._start_seq[job], job)
-        index = bisect.bisect_left(self.running, key)
-        if self.running[index] != key:
-            raise SimError(f"job {jobs.job_id[job]} completed but is not in the running list")
-        del self.running[index]
+        self.work_left[job] = 0.0
+        self._stop(job, self.placement_of(job), "completed")
         self.end_time[job] = self.now
         self._after_event()
+
+    def _stop(self, job: int, placement: Placement, reason: str) -> None:
+        """Release a running job's GPUs, drop it from the running list, record its segment."""
+        self.cluster.release(placement, self.jobs.gpu_type[job])
+        key = self._running_key[job]
+        index = bisect.bisect_left(self.running, key)
+        if key is None or index == len(self.running) or self.running[index] != key:
+            raise SimError(f"job {self.jobs.job_id[job]} stopped but is not in the running list")
+        del self.running[index]
+        self._running_key[job] = None
+        self.placements[job] = None
+        self.segments.append(
+            (job, self._segment_start[job], self.now, placement, reason, self._overhead[job])
+        )
+
+    def _on_cancelled(self, event: Call) -> None:
+        """A completion that preemption made void: nothing changes, but it may close the instant."""
+        self.now = self.clock.now
+        self._pass_if_last()
 
     def _after_event(self) -> None:
         self.events += 1
         self.last_event_time = self.now
         self._dirty = True
-        if self.clock.peek() != self.now:
+        self._pass_if_last()
+
+    def _pass_if_last(self) -> None:
+        """Run the decision pass once the last event of this instant is done."""
+        if self._dirty and self.clock.peek() != self.now:
             self._dirty = False
             if self.queue:
                 self.scheduler.select(self)
@@ -184,58 +257,4 @@ class Engine:
             self.clock.run(until=self.horizon)
         if self._dirty:
             raise SimError("a decision pass was left pending at the end of the run")
-        return self._records()
-
-    def _records(self) -> RunRecords:
-        jobs, layout = self.jobs, self.layout
-        pod_of_node = [layout.pods[pod].name for pod in layout.node_pod]
-        records = []
-        for i in range(len(jobs)):
-            start, end = self.start_time[i], self.end_time[i]
-            placement = self.placements[i]
-            if i in self.rejected:
-                status, reason = "rejected", self.rejected[i]
-            elif not math.isnan(end):
-                status, reason = "completed", ""
-            elif not math.isnan(start):
-                status, reason = "unfinished", RUNNING_AT_HORIZON
-            elif i < self._next_arrival:
-                status, reason = "unfinished", QUEUED_AT_HORIZON
-            else:
-                status, reason = "unfinished", NOT_SUBMITTED
-            pods = ""
-            if placement is not None:
-                nodes = placement.nodes
-                if len(nodes) == 1:
-                    pods = pod_of_node[nodes[0]]
-                else:
-                    pods = ";".join(dict.fromkeys(pod_of_node[node] for node in nodes))
-            records.append(
-                JobRecord(
-                    job_id=jobs.job_id[i],
-                    tenant=jobs.tenant[i],
-                    job_class=jobs.job_class[i],
-                    gpu_type=jobs.gpu_type[i],
-                    gpus=jobs.gpus[i],
-                    submit_time=jobs.submit[i],
-                    duration=jobs.duration[i],
-                    requested_time=jobs.requested[i],
-                    priority=jobs.priority[i],
-                    start_time=start,
-                    end_time=end,
-                    status=status,
-                    reason=reason,
-                    pods=pods,
-                    allocated_gpus=placement.gpus if placement else 0,
-                )
-            )
-        return RunRecords(
-            jobs=records,
-            timeseries=self._samples,
-            capacity_gpus=layout.capacity,
-            capacity_by_type=dict(layout.capacity_by_type),
-            capacity_by_pod={pod.name: pod.gpus for pod in layout.pods},
-            end_time=self.last_event_time if self.horizon is None else self.clock.now,
-            horizon=self.horizon,
-            events=self.events,
-        )
+        return collect(self)

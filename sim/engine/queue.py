@@ -1,22 +1,30 @@
-"""The wait queue: job numbers in queue order, with O(1) removal from anywhere."""
+"""The wait queue: job numbers in queue order, with O(1) removal from anywhere.
+
+Job numbers are assigned in queue order (submit time, ties in input order), so the queue
+is simply its job numbers in ascending order, also when a preempted job comes back.
+"""
 
 from __future__ import annotations
 
-from collections import deque
+import bisect
 from collections.abc import Iterator
 
 
 class JobQueue:
-    """Queued jobs in arrival order; removal marks a job gone and the deque drops it lazily.
+    """Queued jobs in ascending job number; removal marks a job gone, entries drop lazily.
 
-    Why not an insertion-ordered dict: popping the front of a dict over and over leaves
-    dead slots that every ``next(iter(d))`` walks again. Compaction happens only in ``add``
-    (never during a decision pass), so iterating while a pass starts jobs is safe.
+    ``_order`` is sorted and may hold dead entries (removed jobs) from ``_first`` on;
+    ``_listed[job]`` says whether ``job`` has an entry there, so a requeued job whose old
+    entry is still listed just comes alive again, at its right place. Why not an
+    insertion-ordered dict: popping the front of a dict over and over leaves dead slots
+    that every ``next(iter(d))`` walks again.
     """
 
     def __init__(self, jobs: int) -> None:
-        self._order: deque[int] = deque()
+        self._order: list[int] = []
+        self._first = 0
         self._queued = bytearray(jobs)
+        self._listed = bytearray(jobs)
         self._size = 0
 
     def __len__(self) -> int:
@@ -29,26 +37,48 @@ class JobQueue:
         return bool(self._queued[job])
 
     def __iter__(self) -> Iterator[int]:
-        queued = self._queued
-        return (job for job in self._order if queued[job])
+        """Queued jobs in order. Adding to the queue while iterating is not supported."""
+        queued, order = self._queued, self._order
+        return (order[i] for i in range(self._first, len(order)) if queued[order[i]])
 
     def head(self) -> int:
         """The first queued job (IndexError if none)."""
         order, queued = self._order, self._queued
-        while not queued[order[0]]:
-            order.popleft()
-        return order[0]
+        while not queued[order[self._first]]:
+            self._listed[order[self._first]] = 0
+            self._first += 1
+        return order[self._first]
 
     def add(self, job: int) -> None:
-        if len(self._order) > 2 * self._size + 64:
-            queued = self._queued
-            self._order = deque(job for job in self._order if queued[job])
-        self._order.append(job)
+        if self._queued[job]:
+            raise ValueError(f"job {job} is already queued")
         self._queued[job] = 1
         self._size += 1
+        if self._listed[job]:
+            return
+        self._listed[job] = 1
+        order = self._order
+        if not order or job > order[-1]:
+            order.append(job)
+        else:
+            bisect.insort(order, job, lo=self._first)
 
     def remove(self, job: int) -> None:
         if not self._queued[job]:
             raise KeyError(f"job {job} is not queued")
         self._queued[job] = 0
         self._size -= 1
+
+    def compact(self) -> None:
+        """Drop dead entries once they outnumber live ones (never call during a pass)."""
+        order = self._order
+        if len(order) - self._first <= 2 * self._size + 64 and self._first < 4096:
+            return
+        queued, listed = self._queued, self._listed
+        live = []
+        for job in order[self._first :]:
+            if queued[job]:
+                live.append(job)
+            else:
+                listed[job] = 0
+        self._order, self._first = live, 0

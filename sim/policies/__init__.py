@@ -11,6 +11,6 @@ PLACEMENTS: Registry[Placer] = Registry("placement")
 
 # Imported for their registration side effect; keep one line per policy module.
 from sim.policies.placement import pack  # noqa: E402,F401
-from sim.policies.scheduling import easy, fifo  # noqa: E402,F401
+from sim.policies.scheduling import easy, fifo, srtf, tiresias  # noqa: E402,F401
 
 __all__ = ["PLACEMENTS", "SCHEDULERS", "Placer", "Registry", "Scheduler", "SchedulingContext"]

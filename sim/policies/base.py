@@ -55,6 +55,26 @@ class SchedulingContext(Protocol):
         """The placement of a running job."""
         ...
 
+    def preempt(self, job: int, reason: str = "preempted") -> None:
+        """Stop a running job now and requeue it (at its queue-order place) with the work left.
+
+        It frees the job's GPUs at once. Iterating ``queue`` across a preemption is not
+        supported: take ``list(ctx.queue)`` first.
+        """
+        ...
+
+    def remaining_estimate(self, job: int) -> float:
+        """Seconds the job's estimate says are left (requested time minus time run), >= 0."""
+        ...
+
+    def elapsed(self, job: int) -> float:
+        """Seconds the job has run so far over all its segments."""
+        ...
+
+    def queued_since(self, job: int) -> float:
+        """When a queued job last joined the queue (submit time or last preemption)."""
+        ...
+
 
 class Scheduler(ABC):
     """Decides which queued jobs start now. Override ``select`` only."""

@@ -5,6 +5,7 @@ at the end, so a results directory either holds every file or does not exist::
 
     manifest.json    the caller's manifest + "scenario" (resolved) + "complete": true
     jobs.csv         one row per job, columns sim.records.JOB_COLUMNS
+    segments.csv     one row per run segment, columns sim.records.SEGMENT_COLUMNS
     timeseries.csv   "time", then the other sampled columns sorted by name
     summary.json     sim.metrics.summarize output
     plots/           PNGs from sim.report.plots (unless plots=False)
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.metrics import json_ready
-from sim.records import JOB_COLUMNS, JobRecord, RunRecords
+from sim.records import JOB_COLUMNS, SEGMENT_COLUMNS, JobRecord, RunRecords, Segment
 from sim.scenario.schema import Scenario
 
 
@@ -59,6 +60,11 @@ def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 def jobs_csv(jobs: Sequence[JobRecord]) -> str:
     """jobs.csv text: header JOB_COLUMNS, one row per job in input order (wait_time computed)."""
     return _csv_text(JOB_COLUMNS, ([getattr(job, column) for column in JOB_COLUMNS] for job in jobs))
+
+
+def segments_csv(segments: Sequence[Segment]) -> str:
+    """segments.csv text: header SEGMENT_COLUMNS, one row per run segment in the order they ended."""
+    return _csv_text(SEGMENT_COLUMNS, segments)
 
 
 def timeseries_csv(timeseries: Mapping[str, Sequence[float]]) -> str:
@@ -118,6 +124,7 @@ def write_results(
         _write(tmp / "manifest.json", json_text(full_manifest))
         _write(tmp / "jobs.csv", jobs_csv(records.jobs))
         _write(tmp / "timeseries.csv", timeseries_csv(records.timeseries))
+        _write(tmp / "segments.csv", segments_csv(records.segments))
         _write(tmp / "summary.json", json_text(summary))
         if plots:
             from sim.report.plots import plot_all

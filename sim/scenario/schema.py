@@ -240,6 +240,14 @@ class Metrics(Model):
         return value
 
 
+class Preemption(Model):
+    """What a preempted job pays: it restarts from a checkpoint taken when it was stopped,
+    after ``restart_overhead`` of extra run time (checkpoint write, restart, reload).
+    """
+
+    restart_overhead: Duration = Field(default=60.0, description="extra run time per restart")
+
+
 class Scenario(Model):
     """A whole what-if: cluster, workload, policies, horizon and seed."""
 
@@ -254,6 +262,7 @@ class Scenario(Model):
     scheduler: PolicyRef = PolicyRef(name="easy")
     placement: PolicyRef = PolicyRef(name="pack")
     metrics: Metrics = Metrics()
+    preemption: Preemption = Preemption()
 
     @field_validator("horizon")
     @classmethod

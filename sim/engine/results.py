@@ -1,0 +1,100 @@
+"""Turn a finished engine's state into records: one JobRecord per job, one Segment per run.
+
+A job's ``pods`` lists every pod it ever ran in (segment order); ``allocated_gpus`` is
+what its last segment held. Jobs still running at the horizon get a last segment that ends
+at the horizon with reason ``horizon``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from sim.records import JobRecord, RunRecords, Segment
+
+if TYPE_CHECKING:
+    from sim.engine.core import Engine
+
+NOT_SUBMITTED = "not submitted before the horizon"
+QUEUED_AT_HORIZON = "queued at the horizon"
+RUNNING_AT_HORIZON = "running at the horizon"
+
+
+def collect(engine: Engine) -> RunRecords:
+    """The records of a run that has ended (at the horizon or with no event left)."""
+    jobs, layout = engine.jobs, engine.layout
+    pod_names = [pod.name for pod in layout.pods]
+    node_pod = layout.node_pod
+    first_node = [pod.first_node for pod in layout.pods]
+    raw = list(engine.segments)
+    for job, placement in enumerate(engine.placements):
+        if placement is not None:
+            raw.append(
+                (
+                    job,
+                    engine._segment_start[job],
+                    engine.clock.now,
+                    placement,
+                    "horizon",
+                    engine._overhead[job],
+                )
+            )
+    pods_of: dict[int, str] = {}
+    held: dict[int, int] = {}
+    segments = []
+    for job, start, end, placement, reason, overhead in raw:
+        nodes = placement.nodes
+        if len(nodes) == 1:
+            pods = pod_names[node_pod[nodes[0]]]
+        else:
+            pods = ";".join(dict.fromkeys(pod_names[node_pod[node]] for node in nodes))
+        earlier = pods_of.get(job)
+        pods_of[job] = (
+            pods if earlier is None else ";".join(dict.fromkeys((*earlier.split(";"), *pods.split(";"))))
+        )
+        held[job] = placement.gpus
+        labels = ";".join(f"{pod_names[node_pod[n]]}/{n - first_node[node_pod[n]]}" for n in nodes)
+        segments.append(
+            Segment(
+                jobs.job_id[job],
+                start,
+                end,
+                jobs.gpu_type[job],
+                placement.gpus_per_node,
+                labels,
+                pods,
+                reason,
+                overhead,
+            )
+        )
+    records = []
+    for i in range(len(jobs)):
+        start, end = engine.start_time[i], engine.end_time[i]
+        if i in engine.rejected:
+            status, reason = "rejected", engine.rejected[i]
+        elif not math.isnan(end):
+            status, reason = "completed", ""
+        elif engine.placements[i] is not None:
+            status, reason = "unfinished", RUNNING_AT_HORIZON
+        elif i < engine._next_arrival:
+            status, reason = "unfinished", QUEUED_AT_HORIZON
+        else:
+            status, reason = "unfinished", NOT_SUBMITTED
+        records.append(
+            JobRecord(
+                jobs.job_id[i], jobs.tenant[i], jobs.job_class[i], jobs.gpu_type[i], jobs.gpus[i],
+                jobs.submit[i], jobs.duration[i], jobs.requested[i], jobs.priority[i], start, end,
+                status, reason, engine.preemptions.get(i, 0), pods_of.get(i, ""), held.get(i, 0),
+            )
+        )  # fmt: skip
+    return RunRecords(
+        jobs=records,
+        timeseries=engine._samples,
+        capacity_gpus=layout.capacity,
+        capacity_by_type=dict(layout.capacity_by_type),
+        capacity_by_pod={pod.name: pod.gpus for pod in layout.pods},
+        end_time=engine.last_event_time if engine.horizon is None else engine.clock.now,
+        horizon=engine.horizon,
+        events=engine.events,
+        segments=segments,
+    )
