@@ -16,7 +16,7 @@ from sim.metrics import (
     utilisation,
     utilisation_by_type,
 )
-from sim.records import JobRecord, RunRecords
+from sim.records import JobRecord, RunRecords, Segment
 from sim.report import summary_table
 
 NAN = math.nan
@@ -81,8 +81,19 @@ def six_jobs() -> list[JobRecord]:
     return [job(row[0], **dict(zip(fields, row[1:], strict=True))) for row in rows]
 
 
+def segments_of(jobs: list[JobRecord], end: float) -> list[Segment]:
+    """One run segment per started job, on one node holding its allocated GPUs."""
+    return [
+        Segment(j.job_id, j.start_time, end if math.isnan(j.end_time) else j.end_time, j.gpu_type,
+                j.allocated_gpus, "p/0", "p", j.status, 0.0)
+        for j in jobs
+        if j.started
+    ]  # fmt: skip
+
+
 def run(jobs: list[JobRecord], horizon: float | None = None) -> RunRecords:
     return RunRecords(
+        segments=segments_of(jobs, 200.0 if horizon is None else horizon),
         jobs=jobs,
         timeseries={},
         capacity_gpus=12,

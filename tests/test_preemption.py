@@ -44,6 +44,14 @@ def test_srtf_preempts_for_a_shorter_job_and_resumes_with_the_overhead(tmp_path:
     ]
 
 
+def test_preemption_metrics_come_from_segments(tmp_path: Path) -> None:
+    """The srtf case above: 1 preemption, 4 GPUs x 5 s of restart, and the 4 GPUs busy 0-125 (100%)."""
+    summary = replay(tmp_path, [("A", 0, 4, 100), ("B", 10, 4, 20)], "srtf", gpus=4).summary
+    assert summary["preemptions"] == {"count": 1, "jobs": 1}
+    assert summary["restart_gpu_hours"] == 4 * 5 / 3600
+    assert summary["utilisation"] == 1.0
+
+
 def test_srtf_does_not_preempt_for_a_longer_job(tmp_path: Path) -> None:
     """A has 90 s left at t=10; B (200 s) waits for it: B runs 100-300."""
     jobs = by_id(replay(tmp_path, [("A", 0, 4, 100), ("B", 10, 4, 200)], "srtf", gpus=4))

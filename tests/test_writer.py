@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sim.metrics import summarize
-from sim.records import JOB_COLUMNS, JobRecord, RunRecords
+from sim.records import JOB_COLUMNS, JobRecord, RunRecords, Segment
 from sim.report import plot_all, queue_delay_cdf, utilisation_heatmap, wait_by_class, write_results
 from sim.scenario.schema import Scenario
 
@@ -90,7 +90,14 @@ def records() -> RunRecords:
         "utilisation.pod.p-01": [0.0, 0.25, 0.35],
         "queue_jobs": [0.0, 1.0, 0.0],
     }
+    segments = [
+        Segment(j.job_id, j.start_time, 7200.0 if math.isnan(j.end_time) else j.end_time, j.gpu_type,
+                j.allocated_gpus, "p-01/0", "p-01", j.status, 0.0)
+        for j in jobs
+        if j.started
+    ]  # fmt: skip
     return RunRecords(
+        segments=segments,
         jobs=jobs,
         timeseries=timeseries,
         capacity_gpus=16,

@@ -4,6 +4,7 @@
 the per-metric functions are public so reports and tests can use them one by one.
 """
 
+from sim.metrics.preemption import preemption_stats, restart_gpu_hours
 from sim.metrics.summary import json_ready, summarize
 from sim.metrics.usage import (
     busy_gpu_seconds,
@@ -47,7 +48,9 @@ __all__ = [
     "json_ready",
     "makespan",
     "observation_window",
+    "preemption_stats",
     "rejected_stats",
+    "restart_gpu_hours",
     "started_jobs",
     "status_counts",
     "summarize",

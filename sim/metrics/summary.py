@@ -15,6 +15,8 @@ Structure (seconds for times; None where a metric is undefined, e.g. no job star
     fairness_jain            float in (0, 1]
     unfinished               {count, gpus}: int
     rejected                 {count: int, reasons: {reason: int}}
+    preemptions              {count, jobs}: int
+    restart_gpu_hours        float: GPU-hours spent on restart overhead
 
 The formulas are in the docstrings of ``sim.metrics.waits`` and ``sim.metrics.usage``.
 """
@@ -28,6 +30,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from sim.metrics.preemption import preemption_stats, restart_gpu_hours
 from sim.metrics.usage import (
     makespan,
     rejected_stats,
@@ -91,5 +94,7 @@ def summarize(records: RunRecords) -> dict[str, Any]:
         "fairness_jain": fairness_jain(jobs, BSLD_TAU),
         "unfinished": unfinished_stats(jobs),
         "rejected": rejected_stats(jobs),
+        "preemptions": preemption_stats(jobs),
+        "restart_gpu_hours": restart_gpu_hours(records.segments),
     }
     return cast(dict[str, Any], json_ready(summary))

@@ -3,8 +3,8 @@
 Every function is pure: it reads ``RunRecords`` (or a list of ``JobRecord``) and returns
 numbers. The observation window is ``[first submit_time, end]`` with ``end`` the horizon
 when the run had one, else the last end_time (else the engine's ``end_time`` when no job
-ended). Utilisation counts ``allocated_gpus`` (whole nodes for multi-node jobs), so it is
-the share of GPUs held, not the share a job asked for.
+ended). Utilisation sums the GPUs held by run segments (whole nodes for multi-node jobs),
+so it is the share of GPUs held, not the share jobs asked for.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.records import STATUSES, JobRecord, RunRecords
+from sim.records import STATUSES, JobRecord, RunRecords, Segment
 
 
 def observation_window(records: RunRecords) -> tuple[float, float] | None:
@@ -30,34 +30,32 @@ def observation_window(records: RunRecords) -> tuple[float, float] | None:
     return start, (max(ends) if ends else float(records.end_time))
 
 
-def busy_gpu_seconds(jobs: Sequence[JobRecord], start: float, end: float) -> float:
-    """Allocated GPU-seconds of the started jobs inside ``[start, end]``.
+def busy_gpu_seconds(segments: Sequence[Segment], start: float, end: float) -> float:
+    """Allocated GPU-seconds of run segments inside ``[start, end]``.
 
-    busy = sum_j allocated_gpus_j * max(0, min(end_j, end) - max(start_j, start)), where a job
-    still running (end_time NaN) counts up to ``end``.
+    busy = sum_s gpus_s * max(0, min(end_s, end) - max(start_s, start)) over segments s
+    (a job preempted and restarted counts each of its runs, not the gap between them).
     """
-    ran = [job for job in jobs if job.started]
-    if not ran:
+    if not segments:
         return 0.0
-    gpus = np.array([job.allocated_gpus for job in ran], dtype=float)
-    job_start = np.array([job.start_time for job in ran], dtype=float)
-    job_end = np.array([job.end_time for job in ran], dtype=float)
-    job_end = np.where(np.isnan(job_end), end, job_end)
-    overlap = np.minimum(job_end, end) - np.maximum(job_start, start)
+    gpus = np.array([segment.gpus for segment in segments], dtype=float)
+    seg_start = np.array([segment.start_time for segment in segments], dtype=float)
+    seg_end = np.array([segment.end_time for segment in segments], dtype=float)
+    overlap = np.minimum(seg_end, end) - np.maximum(seg_start, start)
     return float(np.sum(gpus * np.clip(overlap, 0.0, None)))
 
 
 def utilisation(records: RunRecords) -> float | None:
     """Share of GPU capacity held over the window.
 
-    U = busy_gpu_seconds(all jobs, window) / (capacity_gpus * (end - start)).
+    U = busy_gpu_seconds(all segments, window) / (capacity_gpus * (end - start)).
     None when there are no jobs, no capacity or an empty window.
     """
     window = observation_window(records)
     if window is None or records.capacity_gpus <= 0 or window[1] <= window[0]:
         return None
     start, end = window
-    return busy_gpu_seconds(records.jobs, start, end) / (records.capacity_gpus * (end - start))
+    return busy_gpu_seconds(records.segments, start, end) / (records.capacity_gpus * (end - start))
 
 
 def utilisation_by_type(records: RunRecords) -> dict[str, float | None]:
@@ -73,8 +71,8 @@ def utilisation_by_type(records: RunRecords) -> dict[str, float | None]:
             result[gpu_type] = None
             continue
         start, end = window
-        jobs = [job for job in records.jobs if job.gpu_type == gpu_type]
-        result[gpu_type] = busy_gpu_seconds(jobs, start, end) / (capacity * (end - start))
+        segments = [segment for segment in records.segments if segment.gpu_type == gpu_type]
+        result[gpu_type] = busy_gpu_seconds(segments, start, end) / (capacity * (end - start))
     return result
 
 
