@@ -22,6 +22,7 @@ from sim.engine.clock import URGENT, Call, Clock
 from sim.engine.queue import JobQueue
 from sim.engine.results import collect
 from sim.errors import SimError
+from sim.metrics.fragmentation import stranded_gpus_by_count
 from sim.policies.base import Placer, Scheduler
 from sim.records import RunRecords
 from sim.workload.jobs import JobTable
@@ -69,6 +70,8 @@ class Engine:
         self._running_key: list[tuple[float, int, int] | None] = [None] * n
         self._completion: list[Call | None] = [None] * n
         self._queued_since: dict[int, float] = {}  # requeue times of preempted jobs
+        self._slowdown = [1.0] * n  # run-time factor of the current placement (placer.slowdown)
+        self._ran: dict[int, float] = {}  # wall seconds run in finished segments of preempted jobs
         self.rejected: dict[int, str] = {}
         self.events = 0
         self.last_event_time = 0.0
@@ -96,11 +99,12 @@ class Engine:
             self.start_time[job] = now
         self._segment_start[job] = now
         self._queued_gpus[jobs.job_class[job]] -= jobs.gpus[job]
-        key = (now + self.estimate_left[job], self._started, job)
+        factor = self._slowdown[job] = self.placer.slowdown(placement, self.layout)
+        key = (now + self.estimate_left[job] * factor, self._started, job)
         bisect.insort(self.running, key)
         self._running_key[job] = key
         self._started += 1
-        self._completion[job] = self.clock.at(now + self.work_left[job], self._on_complete, job)
+        self._completion[job] = self.clock.at(now + self.work_left[job] * factor, self._on_complete, job)
 
     def preempt(self, job: int, reason: str = "preempted") -> None:
         """Stop running ``job`` now: release its GPUs and requeue it with the work it has left.
@@ -111,9 +115,11 @@ class Engine:
         placement = self.placement_of(job)
         now, jobs = self.now, self.jobs
         ran = now - self._segment_start[job]
+        self._ran[job] = self._ran.get(job, 0.0) + ran
+        worked = ran / self._slowdown[job]
         overhead = self.restart_overhead
-        self.work_left[job] += overhead - ran
-        self.estimate_left[job] = max(self.estimate_left[job] - ran, 0.0) + overhead
+        self.work_left[job] += overhead - worked
+        self.estimate_left[job] = max(self.estimate_left[job] - worked, 0.0) + overhead
         self._stop(job, placement, reason)
         call = self._completion[job]
         assert call is not None and call.callbacks is not None
@@ -128,7 +134,7 @@ class Engine:
         """What the scheduler believes a job has left to run, never below 0."""
         left = self.estimate_left[job]
         if self.placements[job] is not None:
-            left -= self.now - self._segment_start[job]
+            left -= (self.now - self._segment_start[job]) / self._slowdown[job]
         return max(left, 0.0)
 
     def queued_since(self, job: int) -> float:
@@ -136,12 +142,8 @@ class Engine:
         return self._queued_since.get(job, self.jobs.submit[job])
 
     def elapsed(self, job: int) -> float:
-        """Seconds a job has run so far, over all its segments (restart overheads included)."""
-        done = (
-            self.jobs.duration[job]
-            - self.work_left[job]
-            + self.restart_overhead * self.preemptions.get(job, 0)
-        )
+        """Wall seconds a job has run so far, over all its segments (restart overheads included)."""
+        done = self._ran.get(job, 0.0)
         if self.placements[job] is not None:
             done += self.now - self._segment_start[job]
         return done
@@ -165,7 +167,7 @@ class Engine:
             shape = (jobs.gpus[i], jobs.gpu_type[i])
             reason = rejections.get(shape)
             if reason is None:
-                reason = rejections[shape] = layout.rejection(*shape)
+                reason = rejections[shape] = layout.rejection(*shape) or self.placer.rejection(layout, *shape)
             if reason:
                 self.rejected[i] = reason
             else:
@@ -234,6 +236,15 @@ class Engine:
             row[f"utilisation.{gpu_type}"] = 1 - cluster.free_by_type[gpu_type] / capacity
         for pod, free in zip(layout.pods, cluster.free_by_pod, strict=True):
             row[f"utilisation.pod.{pod.name}"] = 1 - free / pod.gpus
+        stranded_total = 0
+        for gpu_type in layout.gpu_types:
+            stranded = stranded_gpus_by_count([len(nodes) for nodes in cluster.nodes_by_free[gpu_type]])
+            free = cluster.free_by_type[gpu_type]
+            row[f"stranded_gpus.{gpu_type}"] = stranded
+            row[f"fragmentation.{gpu_type}"] = stranded / free if free else 0.0
+            stranded_total += stranded
+        row["stranded_gpus"] = stranded_total
+        row["fragmentation"] = stranded_total / cluster.free_total if cluster.free_total else 0.0
         row["queue_jobs"] = len(self.queue)
         row["queue_gpus"] = sum(self._queued_gpus.values())
         for job_class, gpus in self._queued_gpus.items():

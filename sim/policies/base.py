@@ -1,9 +1,9 @@
 """The interfaces a policy implements, and what it may read.
 
 A scheduler subclasses ``Scheduler`` and overrides exactly ``select``; a placement policy
-subclasses ``Placer`` and overrides exactly ``place``. Both receive read-only views and
-never import the engine or SimPy. Parameters are keyword-only ``__init__`` arguments (the
-registry lists them in ``gpusim policies``).
+subclasses ``Placer`` and overrides ``place`` (and, if it needs them, ``slowdown`` and
+``rejection``). Both receive read-only views and never import the engine or SimPy.
+Parameters are keyword-only ``__init__`` arguments (``gpusim policies`` lists them).
 
 Why ``select`` acts through ``ctx.start`` instead of returning a list: within one pass each
 start changes which later jobs fit (gangs, node structure), so a scheduler needs the
@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from sim.cluster.state import ClusterView, Placement
+from sim.cluster.state import ClusterLayout, ClusterView, Placement
 from sim.workload.jobs import JobTable
 
 
@@ -87,10 +87,18 @@ class Scheduler(ABC):
 
 
 class Placer(ABC):
-    """Chooses nodes for one job. Override ``place`` only."""
+    """Chooses nodes for one job. Override ``place``; optionally ``slowdown`` and ``rejection``."""
 
     name: str = ""
 
     @abstractmethod
     def place(self, cluster: ClusterView, gpus: int, gpu_type: str) -> Placement | None:
         """A gang for ``gpus`` GPUs of ``gpu_type``, or None if none fits now."""
+
+    def slowdown(self, placement: Placement, layout: ClusterLayout) -> float:
+        """Factor (>= 1) on the run time of a job started on ``placement``; 1.0 means none."""
+        return 1.0
+
+    def rejection(self, layout: ClusterLayout, gpus: int, gpu_type: str) -> str:
+        """Why this policy could never place such a job, or '' (asked once per job shape)."""
+        return ""

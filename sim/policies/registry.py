@@ -61,7 +61,11 @@ class Registry(Generic[T]):
         }
 
     def check(self, name: str, params: Mapping[str, Any]) -> None:
-        """Raise PolicyError if ``name`` is unknown or ``params`` has a key it does not take."""
+        """Raise PolicyError if ``name`` is unknown, or ``params`` has a key it does not take or
+        a value it refuses (the policy is built once to check)."""
+        self.create(name, params)
+
+    def _check_names(self, name: str, params: Mapping[str, Any]) -> None:
         known = self.params(name)
         for key in params:
             if key not in known:
@@ -77,9 +81,9 @@ class Registry(Generic[T]):
                 )
 
     def create(self, name: str, params: Mapping[str, Any] | None = None) -> T:
-        """An instance of policy ``name`` with ``params`` (checked first)."""
+        """An instance of policy ``name`` with ``params`` (names checked first)."""
         params = dict(params or {})
-        self.check(name, params)
+        self._check_names(name, params)
         try:
             return self.get(name)(**params)
         except (TypeError, ValueError) as error:
