@@ -9,6 +9,7 @@ Nothing is written unless ``out`` is given.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from sim.engine.core import Engine
 from sim.policies import PLACEMENTS, SCHEDULERS
 from sim.records import JOB_COLUMNS, JobRecord, RunRecords
 from sim.scenario import Scenario, load_scenario, scenario_from_data
-from sim.workload.build import build_jobs
+from sim.workload.build import build_workload
 
 __version__ = "0.1.0"
 
@@ -77,7 +78,7 @@ def _yaml_value(value: Any) -> str:
 def simulate(scenario: Scenario, on_progress: Callable[[float], None] | None = None) -> RunRecords:
     """Build the workload and run the engine once; returns the records."""
     layout = ClusterLayout.from_scenario(scenario.cluster)
-    jobs = build_jobs(scenario, layout)
+    jobs, dropped = build_workload(scenario, layout)
     scheduler = SCHEDULERS.create(scenario.scheduler.name, scenario.scheduler.params)
     placer = PLACEMENTS.create(scenario.placement.name, scenario.placement.params)
     engine = Engine(
@@ -90,7 +91,7 @@ def simulate(scenario: Scenario, on_progress: Callable[[float], None] | None = N
         on_progress=on_progress,
         restart_overhead=scenario.preemption.restart_overhead,
     )
-    return engine.run()
+    return dataclasses.replace(engine.run(), dropped=dropped)
 
 
 def run(
@@ -122,6 +123,7 @@ def run(
             "wall_time_s": round(wall, 3),
             "events": records.events,
             "jobs": len(records.jobs),
+            "dropped_trace_rows": records.dropped,
         }
         out_dir = write_results(
             Path(out), scenario=resolved, records=records, summary=summary, manifest=manifest, plots=plots

@@ -4,6 +4,7 @@
     gpusim validate SCENARIO [--set ...]
     gpusim schema
     gpusim policies
+    gpusim trace convert IN --format swf|philly|openb|azure-llm --out OUT.csv [...]
 
 Exit status: 0 success, 2 a user error (one line on stderr, no traceback), 1 a bug.
 """
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from sim.cli_trace import add_trace_parser
 from sim.errors import UserError
 
 DEFAULT_SCENARIO = Path("scenarios") / "munich.yaml"
@@ -82,6 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    report_drops(result.records.dropped)
     if not args.quiet:
         print(
             f"{scenario.name}: scheduler {scenario.scheduler.name}, placement {scenario.placement.name}, "
@@ -92,14 +95,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_drops(dropped: dict[str, int]) -> None:
+    """One stderr line per reason the trace reader dropped rows (even with --quiet: never silent)."""
+    for reason, count in dropped.items():
+        print(f"gpusim: dropped {count} trace {'row' if count == 1 else 'rows'}: {reason}", file=sys.stderr)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.cluster.state import ClusterLayout
     from sim.scenario import load_scenario
-    from sim.workload.build import build_jobs
+    from sim.workload.build import build_workload
 
     scenario = load_scenario(args.scenario, args.set or ())
     layout = ClusterLayout.from_scenario(scenario.cluster)
-    jobs = build_jobs(scenario, layout)  # reads every trace row, so a bad row fails here too
+    jobs, dropped = build_workload(scenario, layout)  # reads every trace row: a bad row fails here too
+    report_drops(dropped)
     print(
         f"{args.scenario}: ok (scenario {scenario.name!r}, {len(layout.pods)} pods, {layout.capacity} GPUs, "
         f"{len(jobs)} jobs, scheduler {scenario.scheduler.name})"
@@ -148,6 +158,7 @@ def parser() -> argparse.ArgumentParser:
     validate.set_defaults(handler=cmd_validate)
     commands.add_parser("schema", help="print the scenario JSON schema").set_defaults(handler=cmd_schema)
     commands.add_parser("policies", help="list the registered policies").set_defaults(handler=cmd_policies)
+    add_trace_parser(commands)
     return top
 
 

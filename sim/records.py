@@ -121,4 +121,5 @@ class RunRecords:
     horizon: float | None
     events: int
     segments: list[Segment] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)  # trace rows the reader dropped, by reason
     extra: dict[str, float] = field(default_factory=dict)

@@ -137,10 +137,36 @@ class Cluster(Model):
 
 
 class TraceSpec(Model):
-    """A job trace file. ``path`` is relative to the scenario file; ``.gz`` is read transparently."""
+    """A job trace file. ``path`` is relative to the scenario file; ``.gz`` is read transparently.
+
+    ``format`` names the reader (docs/traces.md): ``csv`` (canonical), ``swf``, ``philly``,
+    ``openb`` or ``azure-llm``; ``options`` are that reader's options, e.g. philly
+    ``{cluster: 6214e9}`` or openb ``{nodes: node_list.csv}`` (a path, relative to the file).
+    """
 
     path: str
-    format: Literal["csv"] = "csv"
+    format: Literal["csv", "swf", "philly", "openb", "azure-llm"] = "csv"
+    options: dict[str, Any] = Field(default_factory=dict, description="options of the format's reader")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_options(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("options"), dict) or not data["options"]:
+            return data
+        from sim.workload.readers import FORMATS, check_options
+
+        name = data.get("format", "csv")
+        if not isinstance(name, str) or name not in FORMATS:
+            return data  # the format field reports it
+        options = check_options(name, data["options"])
+        base = (info.context or {}).get("base_dir")
+        for key in FORMATS[name].path_options:
+            if key in options:
+                path = Path(options[key]) if base is None else Path(base) / options[key]
+                if not path.is_file():
+                    raise ValueError(f"options.{key}: file must exist (got {data['options'][key]!r})")
+                options[key] = str(path)
+        return {**data, "options": options}
 
     @field_validator("path")
     @classmethod
