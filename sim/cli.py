@@ -172,6 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileExistsError as error:
         print(f"gpusim: {error.filename}: results directory must be new or empty", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `gpusim policies | head`: the reader has gone, say nothing
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("gpusim: interrupted", file=sys.stderr)
         return 130

@@ -99,7 +99,7 @@ class Engine:
             self.start_time[job] = now
         self._segment_start[job] = now
         self._queued_gpus[jobs.job_class[job]] -= jobs.gpus[job]
-        factor = self._slowdown[job] = self.placer.slowdown(placement, self.layout)
+        factor = self._slowdown[job] = self.slowdown(placement)
         key = (now + self.estimate_left[job] * factor, self._started, job)
         bisect.insort(self.running, key)
         self._running_key[job] = key
@@ -129,6 +129,9 @@ class Engine:
         self._queued_since[job] = now
         self.queue.add(job)
         self._queued_gpus[jobs.job_class[job]] += jobs.gpus[job]
+
+    def slowdown(self, placement: Placement) -> float:
+        return self.placer.slowdown(placement, self.layout)
 
     def remaining_estimate(self, job: int) -> float:
         """What the scheduler believes a job has left to run, never below 0."""

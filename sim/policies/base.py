@@ -55,6 +55,10 @@ class SchedulingContext(Protocol):
         """The placement of a running job."""
         ...
 
+    def slowdown(self, placement: Placement) -> float:
+        """Run-time factor a job would get on ``placement`` (the placement policy's slowdown)."""
+        ...
+
     def preempt(self, job: int, reason: str = "preempted") -> None:
         """Stop a running job now and requeue it (at its queue-order place) with the work left.
 

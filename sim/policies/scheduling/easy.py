@@ -127,6 +127,6 @@ class Easy(Scheduler):
             placement = ctx.place(job)
             if placement is None:
                 continue
-            gone_by_shadow = now + jobs.requested[job] <= reservation.shadow
+            gone_by_shadow = now + jobs.requested[job] * ctx.slowdown(placement) <= reservation.shadow
             if reservation.admits(placement, gpu_type, gone_by_shadow):
                 ctx.start(job, placement)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sim.policies import SCHEDULERS
 from sim.policies.base import Scheduler, SchedulingContext
 from sim.policies.scheduling.preemptive import run_best
+from sim.units import parse_duration
 
 
 @SCHEDULERS.register("tiresias")
@@ -28,14 +29,20 @@ class Tiresias(Scheduler):
     """
 
     def __init__(
-        self, *, thresholds: Sequence[float] = (3600.0, 36000.0), promote_after: float = 86400.0
+        self, *, thresholds: Sequence[float] = (3600.0, 36000.0), promote_after: float | str = 86400.0
     ) -> None:
-        self.thresholds = [float(t) for t in thresholds]
+        try:
+            self.thresholds = [float(t) for t in thresholds]
+        except (TypeError, ValueError):
+            raise ValueError(f"'thresholds' must be a list of GPU-seconds (got {thresholds!r})") from None
         if any(t <= 0 for t in self.thresholds) or self.thresholds != sorted(self.thresholds):
             raise ValueError(f"'thresholds' must be ascending GPU-seconds > 0 (got {list(thresholds)})")
-        if promote_after <= 0:
-            raise ValueError(f"'promote_after' must be > 0 seconds (got {promote_after})")
-        self.promote_after = float(promote_after)
+        try:
+            self.promote_after = parse_duration(promote_after)
+        except ValueError as error:
+            raise ValueError(f"'promote_after': {error} (got {promote_after!r})") from None
+        if self.promote_after <= 0:
+            raise ValueError(f"'promote_after' must be > 0 seconds (got {promote_after!r})")
 
     def select(self, ctx: SchedulingContext) -> None:
         jobs, thresholds, now = ctx.jobs, self.thresholds, ctx.now
