@@ -10,7 +10,8 @@ from sim.cluster.state import ClusterLayout
 from sim.engine.core import Engine
 from sim.policies import PLACEMENTS
 from sim.policies.base import SchedulingContext
-from sim.policies.scheduling.easy import Easy, HeadReservation
+from sim.policies.scheduling.easy import Easy
+from sim.policies.scheduling.reservation import HeadReservation
 from sim.scenario.schema import Cluster
 from sim.workload.jobs import JobTable
 

@@ -11,6 +11,15 @@ PLACEMENTS: Registry[Placer] = Registry("placement")
 
 # Imported for their registration side effect; keep one line per policy module.
 from sim.policies.placement import frag_aware, pack, pod_local, spread  # noqa: E402,F401
-from sim.policies.scheduling import easy, fifo, srtf, tiresias  # noqa: E402,F401
+from sim.policies.scheduling import (  # noqa: E402,F401
+    conservative,
+    easy,
+    fairshare,
+    fifo,
+    priority,
+    sjf,
+    srtf,
+    tiresias,
+)
 
 __all__ = ["PLACEMENTS", "SCHEDULERS", "Placer", "Registry", "Scheduler", "SchedulingContext"]
