@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import sim
+from sim.cluster.state import ClusterLayout, ClusterState, Placement
 from sim.records import JobRecord
+from sim.scenario.schema import Cluster
 
 TRACE_HEADER = ("job_id", "submit_time", "gpus", "duration", "requested_time")
 
@@ -67,3 +69,19 @@ def run_trace(
 def starts(jobs: dict[str, JobRecord]) -> dict[str, float]:
     """job_id -> start_time, for comparing a whole schedule at once."""
     return {job_id: record.start_time for job_id, record in jobs.items()}
+
+
+def pod(name: str, nodes: int, gpu_type: str = "g", gpus_per_node: int = 8) -> dict[str, Any]:
+    """A pod spec: ``nodes`` nodes of ``gpus_per_node`` GPUs of ``gpu_type``."""
+    return {"name": name, "nodes": nodes, "gpus_per_node": gpus_per_node, "gpu_type": gpu_type}
+
+
+def state_of(*pods: dict[str, Any]) -> ClusterState:
+    """An empty ClusterState for ``pods``."""
+    return ClusterState(ClusterLayout.from_scenario(Cluster.model_validate({"pods": list(pods)})))
+
+
+def occupy(state: ClusterState, busy: dict[int, int], gpu_type: str = "g") -> None:
+    """Allocate ``busy[node]`` GPUs on each node, as single-node jobs would."""
+    for node, gpus in busy.items():
+        state.allocate(Placement((node,), gpus), gpu_type)

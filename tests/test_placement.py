@@ -9,32 +9,15 @@ and ``b`` nodes 4-5.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from helpers import eight_gpu_nodes, run_trace
+from helpers import eight_gpu_nodes, occupy, pod, run_trace, state_of
 
-from sim.cluster.state import ClusterLayout, ClusterState, Placement
+from sim.cluster.state import ClusterState, Placement
 from sim.errors import SimError
 from sim.policies import PLACEMENTS
-from sim.scenario.schema import Cluster
 
 PACK = PLACEMENTS.create("pack")
-
-
-def pod(name: str, nodes: int, gpu_type: str = "g", gpus_per_node: int = 8) -> dict[str, Any]:
-    return {"name": name, "nodes": nodes, "gpus_per_node": gpus_per_node, "gpu_type": gpu_type}
-
-
-def state_of(*pods: dict[str, Any]) -> ClusterState:
-    """An empty ClusterState for ``pods``."""
-    return ClusterState(ClusterLayout.from_scenario(Cluster.model_validate({"pods": list(pods)})))
-
-
-def occupy(state: ClusterState, busy: dict[int, int], gpu_type: str = "g") -> None:
-    """Allocate ``busy[node]`` GPUs on each node, as single-node jobs would."""
-    for node, gpus in busy.items():
-        state.allocate(Placement((node,), gpus), gpu_type)
 
 
 def place(state: ClusterState, gpus: int, gpu_type: str = "g") -> Placement | None:

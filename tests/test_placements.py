@@ -14,34 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import eight_gpu_nodes, run_trace
+from helpers import eight_gpu_nodes, occupy, pod, run_trace, state_of
 
-from sim.cluster.state import ClusterLayout, ClusterState, Placement
+from sim.cluster.state import ClusterState, Placement
 from sim.errors import PolicyError
 from sim.metrics.fragmentation import fragmentation_ratio, stranded_gpus, stranded_gpus_by_count
 from sim.policies import PLACEMENTS, Placer
-from sim.scenario.schema import Cluster
 
 PACK = PLACEMENTS.create("pack")
 SPREAD = PLACEMENTS.create("spread")
 STRICT = PLACEMENTS.create("pod_local")
 LOOSE = PLACEMENTS.create("pod_local", {"strict": False, "span_slowdown": 1.5})
 FRAG = PLACEMENTS.create("frag_aware")
-
-
-def pod(name: str, nodes: int, gpu_type: str = "g", gpus_per_node: int = 8) -> dict[str, Any]:
-    return {"name": name, "nodes": nodes, "gpus_per_node": gpus_per_node, "gpu_type": gpu_type}
-
-
-def state_of(*pods: dict[str, Any]) -> ClusterState:
-    """An empty ClusterState for ``pods``."""
-    return ClusterState(ClusterLayout.from_scenario(Cluster.model_validate({"pods": list(pods)})))
-
-
-def occupy(state: ClusterState, busy: dict[int, int], gpu_type: str = "g") -> None:
-    """Allocate ``busy[node]`` GPUs on each node, as single-node jobs would."""
-    for node, gpus in busy.items():
-        state.allocate(Placement((node,), gpus), gpu_type)
 
 
 def place(policy: Placer, state: ClusterState, gpus: int, gpu_type: str = "g") -> Placement | None:
