@@ -23,9 +23,6 @@ import sim
 from sim.cluster.state import ClusterLayout, PodInfo
 from sim.engine.core import Engine
 from sim.policies import PLACEMENTS, SCHEDULERS
-
-# Imported for registration until sim/policies/__init__.py lists them.
-from sim.policies.scheduling import conservative, fairshare, priority, sjf  # noqa: F401
 from sim.policies.scheduling.conservative import Conservative
 from sim.policies.scheduling.fairshare import Fairshare, UsageTracker
 from sim.policies.scheduling.priority import MultifactorPriority
@@ -111,6 +108,27 @@ def test_conservative_job_that_would_delay_a_later_reservation_waits(tmp_path: P
     assert starts(run_trace(tmp_path, rows, flat_pool(4), "easy")) == {
         "A": 0.0, "B": 100.0, "C": 153.0, "D": 3.0, "E": 203.0,
     }  # fmt: skip
+
+
+CONSERVATIVE = {"A": 0.0, "B": 100.0, "C": 110.0, "D": 160.0, "E": 4.0}
+EASY = {"A": 0.0, "B": 100.0, "C": 153.0, "D": 3.0, "E": 203.0}
+
+
+@pytest.mark.parametrize(
+    ("depth", "expected"), [(None, CONSERVATIVE), (2, CONSERVATIVE), (1, EASY)], ids=["all", "2", "1"]
+)
+def test_conservative_reservation_depth_bounds_who_is_protected(
+    tmp_path: Path, depth: int | None, expected: dict[str, float]
+) -> None:
+    """With ``reservation_depth: 1`` only the first waiting job is protected: here that is easy's schedule.
+
+    The jobs of the test above.  Depth 2 still protects C, so D waits.  Depth 1 reserves
+    B only: D [3, 153) fits around B's [100, 110) and starts at 3; at 100 C is reserved at
+    153 (D's end) and E [100, 190) would overlap it, so E runs after C: 203.
+    """
+    rows = [("A", 0, 3, 100), ("B", 1, 2, 10), ("C", 2, 4, 50), ("D", 3, 1, 150), ("E", 4, 1, 90)]
+    scheduler = with_params("conservative", reservation_depth=depth)
+    assert starts(run_trace(tmp_path, rows, flat_pool(4), scheduler)) == expected
 
 
 def test_conservative_unplaceable_reservation_moves_to_the_next_step(tmp_path: Path) -> None:
@@ -342,6 +360,7 @@ def test_usage_tracker_charges_a_job_ending_without_a_pass_to_its_estimated_end(
         (lambda: MultifactorPriority(priority_max_age=-5), "'priority_max_age' must be a duration > 0"),
         (lambda: MultifactorPriority(bf_max_job_test=0), "'bf_max_job_test' must be an integer >= 1"),
         (lambda: MultifactorPriority(favor_small="yes"), "'favor_small' must be true or false"),
+        (lambda: Conservative(reservation_depth=2.5), "'reservation_depth' must be an integer >= 1"),
     ],
 )
 def test_bad_parameters_are_refused_with_the_rule(factory: Any, message: str) -> None:

@@ -25,7 +25,11 @@ def collect(engine: Engine) -> RunRecords:
     jobs, layout = engine.jobs, engine.layout
     pod_names = [pod.name for pod in layout.pods]
     node_pod = layout.node_pod
-    first_node = [pod.first_node for pod in layout.pods]
+    label = [
+        f"{pod.name}/{node - pod.first_node}"
+        for pod in layout.pods
+        for node in range(pod.first_node, pod.end_node)
+    ]
     raw = list(engine.segments)
     for job, placement in enumerate(engine.placements):
         if placement is not None:
@@ -53,7 +57,7 @@ def collect(engine: Engine) -> RunRecords:
             pods if earlier is None else ";".join(dict.fromkeys((*earlier.split(";"), *pods.split(";"))))
         )
         held[job] = placement.gpus
-        labels = ";".join(f"{pod_names[node_pod[n]]}/{n - first_node[node_pod[n]]}" for n in nodes)
+        labels = label[nodes[0]] if len(nodes) == 1 else ";".join(label[node] for node in nodes)
         segments.append(
             Segment(
                 jobs.job_id[job],

@@ -41,7 +41,12 @@ class Profile:
         return cls(times, free)
 
     def earliest(self, units: int, length: float, first: int = 0) -> int:
-        """Index of the first step, from ``first``, where ``units`` stay free for ``length``; -1 if none."""
+        """Index of the first step, from ``first``, where ``units`` stay free for ``length``; -1 if none.
+
+        A candidate start that fails at a short step resumes after that step, so each
+        search is O(steps). (Checking windows with ``min`` over slices was slower here:
+        windows are long and most candidates fail early.)
+        """
         times, free = self.times, self.free
         count = len(times)
         i = first
@@ -49,23 +54,29 @@ class Profile:
             if free[i] < units:
                 i += 1
                 continue
-            k = bisect.bisect_left(times, times[i] + length, i + 1)
-            if k == i + 1 or min(free[i + 1 : k]) >= units:
+            end = times[i] + length
+            j = i + 1
+            while j < count and times[j] < end:
+                if free[j] < units:
+                    break
+                j += 1
+            else:
                 return i
-            # No start up to the window's last short step can fit: it lies in all their windows.
-            k -= 1
-            while free[k] >= units:
-                k -= 1
-            i = k + 1
+            i = j + 1
         return -1
 
     def fits_now(self, units: int, length: float) -> bool:
         """Do ``units`` stay free from step 0 (now) for ``length``?"""
-        free = self.free
+        times, free = self.times, self.free
         if free[0] < units:
             return False
-        k = bisect.bisect_left(self.times, self.times[0] + length, 1)
-        return k == 1 or min(free[1:k]) >= units
+        end = times[0] + length
+        for j in range(1, len(times)):
+            if times[j] >= end:
+                return True
+            if free[j] < units:
+                return False
+        return True
 
     def reserve(self, i: int, units: int, length: float) -> None:
         """Take ``units`` from step ``i``'s start for ``length`` (``earliest`` said they are free)."""
@@ -102,13 +113,25 @@ class Conservative(Scheduler):
     next estimated end) if there is one, else it keeps its claim on now; and the
     guarantee above holds only in GPU counts. Jobs of other GPU types never interact.
 
+    ``reservation_depth`` (None: no bound) caps how many jobs that cannot start now get a
+    reservation per pass, in queue order, like Maui's RESERVATIONDEPTH: a job past the
+    depth starts now only if it fits around the reservations made, and otherwise waits
+    without one (and ``first_reservation`` records only reservations actually made).
+    Depth 1 protects only the first waiting job, much like ``easy``. It bounds the cost
+    under deep queues and changes results.
+
     Tie-breaking: queue order (job index) decides who reserves first; each job takes the
     earliest feasible start.
 
-    Complexity per pass: O(running) to build the profiles, then per queued job an
-    O(steps) search and O(steps) insert, with steps <= running + 2 x queued: O(Q x (R + Q))
-    per pass. Reservations are recomputed from scratch each pass (no compression state),
-    which keeps estimate errors from accumulating but is the costliest scheduler here.
+    Complexity per pass: nothing beyond fifo's placements while queue heads start (the
+    profile is built at the first job that does not); then O(running) to build the
+    profiles and, per queued job, an O(steps) search and an O(steps) insert, with steps <=
+    distinct estimated ends + 2 x queued: O(Q x (R + Q)). Reservations are recomputed
+    from scratch each pass (no state carried over), so estimate errors never accumulate,
+    but this is the costliest scheduler here. Measured: the Lublin log (10,000 jobs, 256
+    GPUs, overloaded) 10.6 s against easy's 1.0 s; the Munich cluster (10,080 GPUs) at load
+    0.98, ~400-500 queued and ~2,400 running: ~17 ms a pass unbounded, ~2 ms with
+    ``reservation_depth: 50``.
     """
 
     def __init__(self, *, reservation_depth: int | None = None) -> None:
