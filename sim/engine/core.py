@@ -14,6 +14,7 @@ A run ends when no event is left, or at the horizon (events at or after it do no
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 from collections.abc import Callable
 
@@ -186,6 +187,7 @@ class Engine:
         job: int = event.value
         self.now = self.clock.now
         self.work_left[job] = 0.0
+        self._completion[job] = None  # a finished job's event need not stay alive (less for the GC to walk)
         self._stop(job, self.placement_of(job), "completed")
         self.end_time[job] = self.now
         self._after_event()
@@ -265,10 +267,18 @@ class Engine:
             self.clock.at(first, self._on_arrivals)
             # Samples fall on whole multiples of the interval, from the first one at or before `first`.
             self.clock.at(first - first % self.sample_interval, self._on_sample, priority=URGENT)
-        if self.horizon is None:
-            self.clock.run()
-        else:
-            self.clock.run(until=self.horizon)
-        if self._dirty:
-            raise SimError("a decision pass was left pending at the end of the run")
-        return collect(self)
+        # The run makes millions of small acyclic objects (events, keys, segments, records)
+        # that reference counting frees; the cyclic GC only rescans them (measured: 1.8x slower).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            if self.horizon is None:
+                self.clock.run()
+            else:
+                self.clock.run(until=self.horizon)
+            if self._dirty:
+                raise SimError("a decision pass was left pending at the end of the run")
+            return collect(self)
+        finally:
+            if collecting:
+                gc.enable()
