@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.cluster.state import ClusterView, Placement
+from sim.cluster.state import ClusterView, Placement, PodInfo
 from sim.policies import PLACEMENTS
 from sim.policies.base import Placer
 
@@ -41,9 +41,18 @@ class Pack(Placer):
         if fits:
             pod = min(fits, key=lambda p: (whole[p.index], p.index))
             return Placement(tuple(cluster.free_whole_nodes(pod, needed)), gpn)
-        nodes: list[int] = []
-        for pod in sorted(pods, key=lambda p: (-whole[p.index], p.index)):
-            nodes.extend(cluster.free_whole_nodes(pod, needed - len(nodes)))
-            if len(nodes) == needed:
-                break
-        return Placement(tuple(nodes), gpn)
+        return whole_nodes_emptiest_pods_first(cluster, pods, needed, gpn)
+
+
+def whole_nodes_emptiest_pods_first(
+    cluster: ClusterView, pods: list[PodInfo], needed: int, gpn: int
+) -> Placement:
+    """``needed`` whole free nodes, taken from pods with the most whole free nodes first (lowest
+    index on ties), lowest node ids within a pod. The caller has checked there are enough."""
+    whole = cluster.whole_free_by_pod
+    nodes: list[int] = []
+    for pod in sorted(pods, key=lambda p: (-whole[p.index], p.index)):
+        nodes.extend(cluster.free_whole_nodes(pod, needed - len(nodes)))
+        if len(nodes) == needed:
+            break
+    return Placement(tuple(nodes), gpn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sim.cluster.state import ClusterView, Placement
 from sim.policies import PLACEMENTS
 from sim.policies.base import Placer
+from sim.policies.placement.pack import whole_nodes_emptiest_pods_first
 
 
 @PLACEMENTS.register("spread")
@@ -37,11 +38,5 @@ class Spread(Placer):
         needed = -(-gpus // gpn)
         if len(by_free[gpn]) < needed:
             return None
-        whole = cluster.whole_free_by_pod
-        ranked = sorted(layout.pods_by_type[gpu_type], key=lambda p: (-whole[p.index], p.index))
-        nodes: list[int] = []
-        for pod in ranked:  # the first pod alone holds the job whenever any single pod can
-            nodes.extend(cluster.free_whole_nodes(pod, needed - len(nodes)))
-            if len(nodes) == needed:
-                break
-        return Placement(tuple(nodes), gpn)
+        # The first pod alone holds the job whenever any single pod can.
+        return whole_nodes_emptiest_pods_first(cluster, layout.pods_by_type[gpu_type], needed, gpn)
