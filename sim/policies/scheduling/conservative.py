@@ -163,6 +163,17 @@ class Conservative(Scheduler):
         free_by_type = cluster.free_by_type
         depth = math.inf if self.reservation_depth is None else self.reservation_depth
         reserved = 0
+
+        def start_now(job: int, profile: Profile, units: int, length: float) -> bool:
+            """Start ``job`` now if placement can put it; its interval leaves the profile."""
+            placement = ctx.place(job)
+            if placement is None:
+                return False
+            profile.reserve(0, units, length)
+            first_reservation.setdefault(job, now)
+            ctx.start(job, placement)
+            return True
+
         for job in queued[started:]:
             gpu_type = gpu_types[job]
             shape = (gpus[job], gpu_type)
@@ -178,19 +189,11 @@ class Conservative(Scheduler):
                         break
                     continue
                 if profile.fits_now(units, length):
-                    placement = ctx.place(job)
-                    if placement is not None:
-                        profile.reserve(0, units, length)
-                        first_reservation.setdefault(job, now)
-                        ctx.start(job, placement)
+                    start_now(job, profile, units, length)
                 continue
             step = profile.earliest(units, length)
             if step == 0:
-                placement = ctx.place(job)
-                if placement is not None:
-                    profile.reserve(0, units, length)
-                    first_reservation.setdefault(job, now)
-                    ctx.start(job, placement)
+                if start_now(job, profile, units, length):
                     continue
                 later = profile.earliest(units, length, 1)
                 if later > 0:
