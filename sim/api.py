@@ -78,12 +78,12 @@ def _yaml_value(value: Any) -> str:
 def simulate(scenario: Scenario, on_progress: Callable[[float], None] | None = None) -> RunRecords:
     """Build the workload and run the engine once; returns the records."""
     layout = ClusterLayout.from_scenario(scenario.cluster)
-    jobs, dropped = build_workload(scenario, layout)
+    workload = build_workload(scenario, layout)
     scheduler = SCHEDULERS.create(scenario.scheduler.name, scenario.scheduler.params)
     placer = PLACEMENTS.create(scenario.placement.name, scenario.placement.params)
     engine = Engine(
         layout,
-        jobs,
+        workload.jobs,
         scheduler,
         placer,
         horizon=scenario.horizon,
@@ -91,7 +91,7 @@ def simulate(scenario: Scenario, on_progress: Callable[[float], None] | None = N
         on_progress=on_progress,
         restart_overhead=scenario.preemption.restart_overhead,
     )
-    return dataclasses.replace(engine.run(), dropped=dropped)
+    return dataclasses.replace(engine.run(), dropped=workload.drops, services=tuple(workload.services))
 
 
 def run(

@@ -108,8 +108,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, args.set or ())
     layout = ClusterLayout.from_scenario(scenario.cluster)
-    jobs, dropped = build_workload(scenario, layout)  # reads every trace row: a bad row fails here too
-    report_drops(dropped)
+    workload = build_workload(scenario, layout)  # reads every trace row: a bad row fails here too
+    jobs = workload.jobs
+    report_drops(workload.drops)
     print(
         f"{args.scenario}: ok (scenario {scenario.name!r}, {len(layout.pods)} pods, {layout.capacity} GPUs, "
         f"{len(jobs)} jobs, scheduler {scenario.scheduler.name})"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-STATUSES = ("completed", "failed", "rejected", "unfinished")
+STATUSES = ("completed", "failed", "cancelled", "rejected", "unfinished")
 
 
 class JobRecord(NamedTuple):
@@ -20,6 +20,9 @@ class JobRecord(NamedTuple):
     built four times faster (measured: 0.3 us vs 1.3 us).
 
     ``start_time``/``end_time`` are NaN when the job never started / never ended.
+    ``status`` is ``completed``, ``failed`` or ``cancelled`` for a job that ended (how the
+    workload says it ends; a replica withdrawn while queued is ``cancelled`` too),
+    ``rejected`` or ``unfinished``. ``gpu_type`` is the type the job was bound to.
     ``allocated_gpus`` counts whole nodes for multi-node jobs (a 12-GPU job on 8-GPU nodes
     holds 16). ``reason`` says why a job was rejected or left unfinished.
     """
@@ -41,6 +44,7 @@ class JobRecord(NamedTuple):
     pods: str = ""
     allocated_gpus: int = 0
     cost: float = 0.0
+    tier: str = "on-demand"
 
     @property
     def started(self) -> bool:
@@ -55,6 +59,7 @@ class JobRecord(NamedTuple):
 JOB_COLUMNS = (
     "job_id",
     "tenant",
+    "tier",
     "job_class",
     "gpu_type",
     "gpus",
@@ -123,3 +128,4 @@ class RunRecords:
     segments: list[Segment] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)  # trace rows the reader dropped, by reason
     extra: dict[str, float] = field(default_factory=dict)
+    services: tuple[Any, ...] = ()  # the inference service plans (sim.workload.inference.ServicePlan)

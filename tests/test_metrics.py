@@ -202,7 +202,14 @@ def test_jain_index_values() -> None:
 def test_counts_throughput_and_makespan(summary: dict) -> None:
     """Counts by status, completed jobs per window hour, and last end minus first submit."""
     assert summary["capacity_gpus"] == 12
-    assert summary["jobs"] == {"completed": 3, "failed": 1, "rejected": 1, "unfinished": 1, "total": 6}
+    assert summary["jobs"] == {
+        "completed": 3,
+        "failed": 1,
+        "cancelled": 0,
+        "rejected": 1,
+        "unfinished": 1,
+        "total": 6,
+    }
     assert summary["throughput_jobs_per_hour"] == pytest.approx(3 / (200 / 3600))
     assert summary["makespan"] == 200.0
     assert summary["unfinished"] == {"count": 1, "gpus": 1}

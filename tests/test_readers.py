@@ -32,7 +32,7 @@ from sim.workload.readers import FORMATS, TraceResult, read_trace, write_rate_se
 from sim.workload.trace_csv import write_trace_csv
 
 TRACES = Path(__file__).resolve().parents[1].parent / "shared" / "traces"
-HEADER = "job_id,submit_time,gpus,duration,requested_time,tenant,job_class,gpu_type,priority\n"
+HEADER = "job_id,submit_time,gpus,duration,requested_time,tenant,job_class,gpu_type,priority,tier\n"
 
 
 def write(tmp_path: Path, name: str, text: str, compress: bool = False) -> Path:
@@ -99,10 +99,10 @@ def test_swf_good_file(tmp_path: Path) -> None:
     """Requested processors else allocated; requested time else the run time; users become tenants."""
     result = read_trace(write(tmp_path, "t.swf", SWF_GOOD), "swf")
     assert canonical(result, tmp_path) == HEADER + (
-        "1,0.0,8,50.0,120.0,user3,default,,0\n"
-        "4,30.0,1,20.0,20.0,user3,default,,0\n"
-        "2,60.0,2,30.0,30.0,default,default,,0\n"
-        "3,60.0,16,10.5,10.5,user7,default,,0\n"
+        "1,0.0,8,50.0,120.0,user3,default,,0,on-demand\n"
+        "4,30.0,1,20.0,20.0,user3,default,,0,on-demand\n"
+        "2,60.0,2,30.0,30.0,default,default,,0,on-demand\n"
+        "3,60.0,16,10.5,10.5,user7,default,,0,on-demand\n"
     )
     assert result.drops == {}
     notes = result.notes
@@ -224,7 +224,7 @@ def test_philly_good_file(tmp_path: Path) -> None:
     """Rows sorted by timestamp (ties in file order) from 0; the virtual cluster is the tenant."""
     result = read_trace(write(tmp_path, "p.csv", PHILLY), "philly")
     assert canonical(result, tmp_path) == HEADER + (
-        "2,0.0,2,100.0,100.0,bb,default,,0\n3,0.0,4,50.5,50.5,aa,default,,0\n1,2932.0,1,66.0,66.0,aa,default,,0\n"
+        "2,0.0,2,100.0,100.0,bb,default,,0,on-demand\n3,0.0,4,50.5,50.5,aa,default,,0,on-demand\n1,2932.0,1,66.0,66.0,aa,default,,0,on-demand\n"
     )
     assert result.drops == {"run time <= 0": 1, "no GPU": 1}
     assert result.notes["start"] == "2017-10-09 06:13:03"
@@ -334,9 +334,9 @@ def test_openb_good_file(tmp_path: Path) -> None:
     """GPU pods from creation, for deletion - scheduled; fractions round up; qos is the class."""
     result = read_trace(write(tmp_path, "o.csv", OPENB), "openb")
     assert canonical(result, tmp_path) == HEADER + (
-        "p1,0.0,1,98.0,98.0,default,LS,,0\n"
-        "p2,10.0,8,370.0,370.0,default,Burstable,V100M16,0\n"
-        "p4,20.0,2,360.0,360.0,default,BE,T4,0\n"  # never deleted: runs to the trace end, 400
+        "p1,0.0,1,98.0,98.0,default,LS,,0,on-demand\n"
+        "p2,10.0,8,370.0,370.0,default,Burstable,V100M16,0,on-demand\n"
+        "p4,20.0,2,360.0,360.0,default,BE,T4,0,on-demand\n"  # never deleted: runs to the trace end, 400
     )
     assert result.drops == {"no GPU": 1, "never scheduled": 1, "run time <= 0": 1}
     notes = result.notes
@@ -542,7 +542,7 @@ def test_cli_convert_writes_csv_and_reports_drops(tmp_path: Path) -> None:
         "pool: 8 GPUs (MaxNodes)",
     ]
     assert (tmp_path / "out.csv").read_text() == HEADER + (
-        "1,0.0,2,10.0,10.0,default,default,,0\n6,6.0,4,5.0,60.0,default,default,,0\n"
+        "1,0.0,2,10.0,10.0,default,default,,0,on-demand\n6,6.0,4,5.0,60.0,default,default,,0,on-demand\n"
     )
 
 

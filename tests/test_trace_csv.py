@@ -202,7 +202,7 @@ def test_empty_job_id_is_refused_on_its_line(tmp_path: Path) -> None:
         (
             "job_id,submit_time,gpus,duration,walltime\n",
             "1: column must be one of job_id, submit_time, gpus, duration, requested_time, tenant, "
-            "job_class, gpu_type, priority (got 'walltime')",
+            "job_class, gpu_type, priority, tier (got 'walltime')",
         ),
         ("job_id,submit_time,gpus\n", "1: header must have column 'duration'"),
         ("job_id,submit_time,gpus,duration,gpus\n", "1: column names must be unique"),

@@ -55,7 +55,7 @@ class Placement:
 class ClusterLayout:
     """Static hardware: pods in scenario order, node ids, GPU types and their node size."""
 
-    def __init__(self, pods: list[PodInfo]) -> None:
+    def __init__(self, pods: list[PodInfo], speed: dict[str, float] | None = None) -> None:
         self.pods = pods
         self.node_count = pods[-1].end_node if pods else 0
         self.node_pod: list[int] = []
@@ -73,6 +73,8 @@ class ClusterLayout:
         self.nodes_by_type = {t: sum(p.nodes for p in pods if p.gpu_type == t) for t in self.gpu_types}
         self.pods_by_type = {t: [p for p in pods if p.gpu_type == t] for t in self.gpu_types}
         self.capacity = sum(self.capacity_by_type.values())
+        # Relative throughput per GPU type (1 unless the scenario says otherwise).
+        self.speed = {t: (speed or {}).get(t, 1.0) for t in self.gpu_types}
 
     @classmethod
     def from_scenario(cls, cluster: Cluster) -> ClusterLayout:
@@ -84,7 +86,7 @@ class ClusterLayout:
             for name in spec.pod_names():
                 pods.append(PodInfo(len(pods), name, gpu_type, gpn, node, node + spec.nodes, power))
                 node += spec.nodes
-        return cls(pods)
+        return cls(pods, dict(cluster.speed))
 
     def nodes_needed(self, gpus: int, gpu_type: str) -> int:
         """Whole nodes a job of ``gpus`` needs: 0 if it fits inside one node."""

@@ -9,11 +9,20 @@ come before the pass, so their order relative to arrivals within an instant cann
 
 A sampler, at URGENT priority, records the state just before the events of its instant.
 A run ends when no event is left, or at the horizon (events at or after it do not run).
+
+A job accepting several GPU types (``a|b`` in ``gpu_type``) is bound to one when it
+arrives: the first listed type that can place it at that moment (counting the
+completions of the instant, not the arrivals queued with it), else the hostable type with
+the least queued GPU demand per GPU of capacity (ties: listed order). Its duration and
+estimate are for the first listed type, scaled by speed[first] / speed[bound]. Policies
+see only the bound type. A job with an ``end_by`` instant (an inference replica) ends
+there if running and is withdrawn there if still queued.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import gc
 import math
 from collections.abc import Callable
@@ -45,6 +54,17 @@ class Engine:
         restart_overhead: float = 0.0,
     ) -> None:
         self.layout = layout
+        # Jobs with several acceptable GPU types get their bound type (and run time on it)
+        # written into the engine's own copy of those columns; the input table stays as given.
+        self._choices = {i: t.split("|") for i, t in enumerate(jobs.gpu_type) if "|" in t}
+        if self._choices:
+            jobs = dataclasses.replace(
+                jobs,
+                gpu_type=list(jobs.gpu_type),
+                duration=list(jobs.duration),
+                requested=list(jobs.requested),
+            )
+        self._deadline = {i: end for i, end in enumerate(jobs.end_by) if end != math.inf}
         self.jobs = jobs
         self.scheduler = scheduler
         self.placer = placer
@@ -74,12 +94,16 @@ class Engine:
         self._slowdown = [1.0] * n  # run-time factor of the current placement (placer.slowdown)
         self._ran: dict[int, float] = {}  # wall seconds run in finished segments of preempted jobs
         self.rejected: dict[int, str] = {}
+        self.withdrawn: dict[int, float] = {}  # jobs still queued at their end_by, and when
         self.events = 0
         self.last_event_time = 0.0
         self._next_arrival = 0
         self._started = 0
         self._dirty = False
-        self._queued_gpus: dict[str, int] = dict.fromkeys(sorted(set(jobs.job_class)), 0)
+        classes = sorted(set(jobs.job_class))
+        self._queued_gpus: dict[str, int] = dict.fromkeys(classes, 0)
+        self._queued_by_type: dict[str, int] = dict.fromkeys(layout.gpu_types, 0)
+        self._running_jobs: dict[str, int] = dict.fromkeys(classes, 0)
         self._samples: dict[str, list[float]] = {}
         self._rejections: dict[tuple[int, str], str] = {}  # why a job shape can never run ('' = it can)
 
@@ -99,13 +123,19 @@ class Engine:
         if math.isnan(self.start_time[job]):
             self.start_time[job] = now
         self._segment_start[job] = now
-        self._queued_gpus[jobs.job_class[job]] -= jobs.gpus[job]
+        job_class = jobs.job_class[job]
+        self._queued_gpus[job_class] -= jobs.gpus[job]
+        self._queued_by_type[gpu_type] -= jobs.gpus[job]
+        self._running_jobs[job_class] += 1
         factor = self._slowdown[job] = self.slowdown(placement)
         key = (now + self.estimate_left[job] * factor, self._started, job)
         bisect.insort(self.running, key)
         self._running_key[job] = key
         self._started += 1
-        self._completion[job] = self.clock.at(now + self.work_left[job] * factor, self._on_complete, job)
+        finish = now + self.work_left[job] * factor
+        if self._deadline and job in self._deadline:
+            finish = min(finish, self._deadline[job])
+        self._completion[job] = self.clock.at(finish, self._on_complete, job)
 
     def preempt(self, job: int, reason: str = "preempted") -> None:
         """Stop running ``job`` now: release its GPUs and requeue it with the work it has left.
@@ -130,6 +160,7 @@ class Engine:
         self._queued_since[job] = now
         self.queue.add(job)
         self._queued_gpus[jobs.job_class[job]] += jobs.gpus[job]
+        self._queued_by_type[jobs.gpu_type[job]] += jobs.gpus[job]
 
     def slowdown(self, placement: Placement) -> float:
         return self.placer.slowdown(placement, self.layout)
@@ -162,26 +193,69 @@ class Engine:
 
     def _on_arrivals(self, event: Call) -> None:
         self.now = now = self.clock.now
-        jobs, layout = self.jobs, self.layout
+        jobs = self.jobs
         submit, n = jobs.submit, len(jobs)
         i = self._next_arrival
-        rejections = self._rejections
+        rejections, choices, deadline = self._rejections, self._choices, self._deadline
         self.queue.compact()
         while i < n and submit[i] == now:
+            if choices and i in choices:
+                self._bind(i, choices[i])
             shape = (jobs.gpus[i], jobs.gpu_type[i])
             reason = rejections.get(shape)
             if reason is None:
-                reason = rejections[shape] = layout.rejection(*shape) or self.placer.rejection(layout, *shape)
+                reason = rejections[shape] = self._rejection(*shape)
             if reason:
                 self.rejected[i] = reason
             else:
                 self.queue.add(i)
                 self._queued_gpus[jobs.job_class[i]] += jobs.gpus[i]
+                self._queued_by_type[shape[1]] += shape[0]
+                if deadline and i in deadline:
+                    self.clock.at(deadline[i], self._on_deadline, i)
             i += 1
         self._next_arrival = i
         if i < n:
             self.clock.at(submit[i], self._on_arrivals)
         self._after_event()
+
+    def _rejection(self, gpus: int, gpu_type: str) -> str:
+        """Why a job of this shape can never run here ('' if it can)."""
+        return self.layout.rejection(gpus, gpu_type) or self.placer.rejection(self.layout, gpus, gpu_type)
+
+    def _bind(self, job: int, types: list[str]) -> None:
+        """Bind a job accepting several GPU types to one (rule in the module docstring)."""
+        jobs, gpus = self.jobs, self.jobs.gpus[job]
+        hostable = [t for t in types if not self._rejection(gpus, t)]
+        if not hostable:
+            jobs.gpu_type[job] = types[0]  # rejected on arrival, with the first type's reason
+            return
+        chosen = next((t for t in hostable if self.placer.place(self.cluster, gpus, t) is not None), None)
+        if chosen is None:
+            capacity = self.layout.capacity_by_type
+            chosen = min(hostable, key=lambda t: self._queued_by_type[t] / capacity[t])
+        jobs.gpu_type[job] = chosen
+        speed = self.layout.speed
+        scale = speed.get(types[0], 1.0) / speed[chosen]
+        if scale != 1.0:
+            jobs.duration[job] *= scale
+            jobs.requested[job] *= scale
+            self.work_left[job] = jobs.duration[job]
+            self.estimate_left[job] = jobs.requested[job]
+
+    def _on_deadline(self, event: Call) -> None:
+        """A job's end_by instant: withdraw it if it is still queued (a running one ends itself)."""
+        job: int = event.value
+        self.now = self.clock.now
+        if job in self.queue:
+            jobs = self.jobs
+            self.queue.remove(job)
+            self._queued_gpus[jobs.job_class[job]] -= jobs.gpus[job]
+            self._queued_by_type[jobs.gpu_type[job]] -= jobs.gpus[job]
+            self.withdrawn[job] = self.now
+            self._after_event()
+        else:
+            self._pass_if_last()
 
     def _on_complete(self, event: Call) -> None:
         job: int = event.value
@@ -195,6 +269,7 @@ class Engine:
     def _stop(self, job: int, placement: Placement, reason: str) -> None:
         """Release a running job's GPUs, drop it from the running list, record its segment."""
         self.cluster.release(placement, self.jobs.gpu_type[job])
+        self._running_jobs[self.jobs.job_class[job]] -= 1
         key = self._running_key[job]
         index = bisect.bisect_left(self.running, key)
         if key is None or index == len(self.running) or self.running[index] != key:
@@ -254,6 +329,8 @@ class Engine:
         row["queue_gpus"] = sum(self._queued_gpus.values())
         for job_class, gpus in self._queued_gpus.items():
             row[f"queue_gpus.{job_class}"] = gpus
+        for job_class, count in self._running_jobs.items():
+            row[f"running_jobs.{job_class}"] = count
         for key, value in row.items():
             samples.setdefault(key, []).append(value)
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 NOT_SUBMITTED = "not submitted before the horizon"
 QUEUED_AT_HORIZON = "queued at the horizon"
 RUNNING_AT_HORIZON = "running at the horizon"
+WITHDRAWN = "withdrawn at its end_by while queued"
 
 
 def collect(engine: Engine) -> RunRecords:
@@ -77,7 +78,9 @@ def collect(engine: Engine) -> RunRecords:
         if i in engine.rejected:
             status, reason = "rejected", engine.rejected[i]
         elif not math.isnan(end):
-            status, reason = "completed", ""
+            status, reason = jobs.outcome[i], ""
+        elif i in engine.withdrawn:
+            status, reason, end = "cancelled", WITHDRAWN, engine.withdrawn[i]
         elif engine.placements[i] is not None:
             status, reason = "unfinished", RUNNING_AT_HORIZON
         elif i < engine._next_arrival:
@@ -89,6 +92,7 @@ def collect(engine: Engine) -> RunRecords:
                 jobs.job_id[i], jobs.tenant[i], jobs.job_class[i], jobs.gpu_type[i], jobs.gpus[i],
                 jobs.submit[i], jobs.duration[i], jobs.requested[i], jobs.priority[i], start, end,
                 status, reason, engine.preemptions.get(i, 0), pods_of.get(i, ""), held.get(i, 0),
+                0.0, jobs.tier[i],
             )
         )  # fmt: skip
     return RunRecords(

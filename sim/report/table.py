@@ -34,7 +34,8 @@ def summary_table(summary: Mapping[str, Any]) -> str:
     """
     jobs = _section(summary, "jobs")
     statuses = [*STATUSES, *sorted(key for key in jobs if key not in STATUSES and key != "total")]
-    job_cells = [f"{jobs.get('total', 0)} total"] + [f"{jobs.get(s, 0)} {s}" for s in statuses]
+    shown = [s for s in statuses if s == "completed" or jobs.get(s, 0)]  # zero counts are noise
+    job_cells = [f"{jobs.get('total', 0)} total"] + [f"{jobs.get(s, 0)} {s}" for s in shown]
     utilisation = summary.get("utilisation")
     wait = _section(summary, "wait")
     slowdown = _section(summary, "bounded_slowdown")

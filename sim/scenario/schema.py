@@ -9,43 +9,22 @@ prints the JSON schema with these descriptions.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
+from pydantic import Field, field_validator, model_validator
+
+from sim.scenario.base import Duration, Model, Name
+from sim.scenario.workload import (  # noqa: F401  (re-exported: the scenario's models live in two files)
+    Lognormal,
+    ServiceGroup,
+    Stream,
+    Synthetic,
+    TenantGroup,
+    TraceSpec,
+    Workload,
 )
-
-from sim.units import parse_duration
-
-Duration = Annotated[
-    float,
-    BeforeValidator(parse_duration),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": r"^\s*[0-9.]+([eE][-+]?[0-9]+)?\s*[smhdw]?\s*$"},
-            ],
-            "description": "seconds, or a number with a unit: 90s, 15m, 2h, 7d, 1w",
-        }
-    ),
-]
-Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
-
-
-class Model(BaseModel):
-    """Base of every scenario model: frozen, and unknown keys are an error."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PolicyRef(Model):
@@ -103,11 +82,19 @@ class Cluster(Model):
 
     node_types: dict[Name, NodeType] = Field(default_factory=dict)
     pods: list[Pod] = Field(min_length=1)
+    speed: dict[Name, float] = Field(
+        default_factory=dict,
+        description="relative throughput per GPU type (default 1): a job accepting several types runs "
+        "its duration (given for its first type) scaled by speed[first] / speed[chosen]",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Cluster:
         per_type: dict[str, int] = {}
         seen: set[str] = set()
+        for gpu_type, speed in self.speed.items():
+            if not (math.isfinite(speed) and speed > 0):
+                raise ValueError(f"speed.{gpu_type} must be a number > 0 (got {speed})")
         for index, pod in enumerate(self.pods):
             if pod.node_type is not None and pod.node_type not in self.node_types:
                 valid = ", ".join(sorted(self.node_types)) or "none defined"
@@ -134,123 +121,6 @@ class Cluster(Model):
             return node_type.gpu_type, node_type.gpus_per_node
         assert pod.gpu_type is not None and pod.gpus_per_node is not None
         return pod.gpu_type, pod.gpus_per_node
-
-
-class TraceSpec(Model):
-    """A job trace file. ``path`` is relative to the scenario file; ``.gz`` is read transparently.
-
-    ``format`` names the reader (docs/traces.md): ``csv`` (canonical), ``swf``, ``philly``,
-    ``openb`` or ``azure-llm``; ``options`` are that reader's options, e.g. philly
-    ``{cluster: 6214e9}`` or openb ``{nodes: node_list.csv}`` (a path, relative to the file).
-    """
-
-    path: str
-    format: Literal["csv", "swf", "philly", "openb", "azure-llm"] = "csv"
-    options: dict[str, Any] = Field(default_factory=dict, description="options of the format's reader")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _check_options(cls, data: Any, info: ValidationInfo) -> Any:
-        if not isinstance(data, dict) or not isinstance(data.get("options"), dict) or not data["options"]:
-            return data
-        from sim.workload.readers import FORMATS, check_options
-
-        name = data.get("format", "csv")
-        if not isinstance(name, str) or name not in FORMATS:
-            return data  # the format field reports it
-        options = check_options(name, data["options"])
-        base = (info.context or {}).get("base_dir")
-        for key in FORMATS[name].path_options:
-            if key in options:
-                path = Path(options[key]) if base is None else Path(base) / options[key]
-                if not path.is_file():
-                    raise ValueError(f"options.{key}: file must exist (got {data['options'][key]!r})")
-                options[key] = str(path)
-        return {**data, "options": options}
-
-    @field_validator("path")
-    @classmethod
-    def _resolve(cls, value: str, info: ValidationInfo) -> str:
-        base = (info.context or {}).get("base_dir")
-        path = Path(value) if base is None else Path(base) / value
-        if not path.is_file():
-            raise ValueError(f"trace file must exist (got {value!r})")
-        return str(path)
-
-
-class Lognormal(Model):
-    """A lognormal law by its median and log-sigma, optionally capped: longer draws become ``max``."""
-
-    median: Duration
-    sigma: float = Field(ge=0, le=10)
-    max: Duration | None = None
-
-    @field_validator("median")
-    @classmethod
-    def _positive(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError("median must be > 0")
-        return value
-
-
-class Stream(Model):
-    """One synthetic job stream: Poisson arrivals, a GPU-count law, lognormal durations.
-
-    Give the arrival rate either as ``rate_per_hour`` or as ``load``: the share of the
-    stream's GPU type that the stream would keep busy on average (whole-node rounding
-    included). ``estimate_factor`` multiplies each true duration to make the user's
-    requested time: one number, or ``[low, high]`` for a uniform factor per job.
-    """
-
-    name: Name
-    job_class: Name = "batch"
-    gpu_type: Name | None = None
-    tenants: int = Field(default=1, gt=0, le=1_000_000)
-    rate_per_hour: float | None = Field(default=None, gt=0)
-    load: float | None = Field(default=None, gt=0, le=100)
-    gpus: dict[int, float] = Field(default_factory=lambda: {1: 1.0}, min_length=1)
-    duration: Lognormal
-    estimate_factor: float | tuple[float, float] = 1.0
-    priority: int = 0
-
-    @model_validator(mode="after")
-    def _rate_and_laws(self) -> Stream:
-        if (self.rate_per_hour is None) == (self.load is None):
-            raise ValueError("a stream must give exactly one of rate_per_hour or load")
-        for gpus, weight in self.gpus.items():
-            if gpus <= 0 or not (math.isfinite(weight) and weight > 0):
-                raise ValueError(f"gpus must map GPU counts > 0 to weights > 0 (got {gpus}: {weight})")
-        factors = self.estimate_factor if isinstance(self.estimate_factor, tuple) else (self.estimate_factor,)
-        if any(not (math.isfinite(f) and f > 0) for f in factors) or factors[0] > factors[-1]:
-            raise ValueError(
-                f"estimate_factor must be a number > 0 or [low, high] with 0 < low <= high "
-                f"(got {self.estimate_factor})"
-            )
-        return self
-
-
-class Synthetic(Model):
-    """Synthetic job streams whose arrivals fall in ``[0, arrivals_for)``."""
-
-    arrivals_for: Duration = Field(description="length of the arrival window")
-    streams: list[Stream] = Field(min_length=1)
-
-
-class Workload(Model):
-    """Where jobs come from: a trace, synthetic streams, or both (merged by submit time).
-
-    A job without a GPU type gets ``default_gpu_type``, or the first pod's GPU type.
-    """
-
-    trace: TraceSpec | None = None
-    synthetic: Synthetic | None = None
-    default_gpu_type: Name | None = None
-
-    @model_validator(mode="after")
-    def _some_source(self) -> Workload:
-        if self.trace is None and self.synthetic is None:
-            raise ValueError("workload must give a trace, synthetic streams, or both")
-        return self
 
 
 class Metrics(Model):
@@ -280,6 +150,10 @@ class Scenario(Model):
     name: Name
     description: str = ""
     seed: int = Field(default=0, ge=0, lt=2**63)
+    start: dt.datetime = Field(
+        default=dt.datetime(2026, 1, 5), description="local wall-clock time of t = 0 (default a Monday)"
+    )
+    timezone: str = Field(default="Europe/Berlin", description="IANA zone of start and the arrival profiles")
     horizon: Duration | None = Field(
         default=None, description="stop here; jobs queued or running then are 'unfinished'"
     )
@@ -297,17 +171,34 @@ class Scenario(Model):
             raise ValueError("horizon must be > 0")
         return value
 
+    @field_validator("start")
+    @classmethod
+    def _naive_start(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is not None:
+            raise ValueError(f"start must be a local time without a zone; set timezone instead (got {value})")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"timezone must be an IANA time zone such as Europe/Berlin (got {value!r})"
+            ) from None
+        return value
+
     @model_validator(mode="after")
     def _gpu_types_exist(self) -> Scenario:
         types = {self.cluster.pod_hardware(pod)[0] for pod in self.cluster.pods}
-        named = [("workload.default_gpu_type", self.workload.default_gpu_type)]
-        if self.workload.synthetic is not None:
-            named += [
-                (f"workload.synthetic.streams.{i}.gpu_type", stream.gpu_type)
-                for i, stream in enumerate(self.workload.synthetic.streams)
-            ]
+        named = self.workload.gpu_type_fields() + [(f"cluster.speed.{t}", t) for t in self.cluster.speed]
+        if self.workload.inference and self.horizon is None and self.workload.synthetic is None:
+            raise ValueError("horizon must be set when workload.inference is given: services run until it")
         for where, gpu_type in named:
-            if gpu_type is not None and gpu_type not in types:
+            if gpu_type not in types:
                 raise ValueError(
                     f"{where} must be a GPU type of the cluster ({', '.join(sorted(types))}) "
                     f"(got {gpu_type!r})"

@@ -1,16 +1,42 @@
-"""Build a scenario's workload: the trace, then each synthetic stream, merged by submit time.
+"""Build a scenario's workload: the trace, each synthetic stream, then each inference service
+group's replicas, merged by submit time.
 
 The trace is read by the reader its ``format`` names (``sim.workload.readers``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sim.cluster.state import ClusterLayout
 from sim.errors import TraceError
 from sim.scenario.schema import Scenario, TraceSpec
+from sim.workload.calendar import Calendar
+from sim.workload.inference import ServicePlan, plan_services, replica_jobs
 from sim.workload.jobs import JobTable
 from sim.workload.readers import FORMATS, TraceResult, read_trace
 from sim.workload.synthetic import generate
+
+
+@dataclass
+class Workload:
+    """Every job in queue order, the trace rows dropped (by reason), the inference plans."""
+
+    jobs: JobTable
+    drops: dict[str, int] = field(default_factory=dict)
+    services: list[ServicePlan] = field(default_factory=list)
+
+
+def calendar_of(scenario: Scenario) -> Calendar:
+    """The scenario's calendar: local ``start`` in ``timezone``."""
+    return Calendar(scenario.start, scenario.timezone)
+
+
+def gpu_type_text(value: str | list[str] | None, fallback: str) -> str:
+    """A stream's GPU type as the job table holds it: one type, or acceptable ones joined by ``|``."""
+    if value is None:
+        return fallback
+    return value if isinstance(value, str) else "|".join(value)
 
 
 def default_gpu_type(scenario: Scenario, layout: ClusterLayout) -> str:
@@ -20,30 +46,49 @@ def default_gpu_type(scenario: Scenario, layout: ClusterLayout) -> str:
 
 def build_jobs(scenario: Scenario, layout: ClusterLayout) -> JobTable:
     """Every job of the scenario, in queue order (see ``build_workload``)."""
-    return build_workload(scenario, layout)[0]
+    return build_workload(scenario, layout).jobs
 
 
-def build_workload(scenario: Scenario, layout: ClusterLayout) -> tuple[JobTable, dict[str, int]]:
-    """Every job of the scenario in queue order (submit time; ties: trace rows, then streams in
-    order), and the trace rows its reader dropped, counted by reason.
+def build_workload(scenario: Scenario, layout: ClusterLayout) -> Workload:
+    """Every job of the scenario in queue order (submit time; ties: trace rows, then streams,
+    then service groups, in order), the trace rows its reader dropped, the service plans.
 
     The result depends only on the scenario and its seed, never on the policies.
     """
     fallback = default_gpu_type(scenario, layout)
     tables: list[JobTable] = []
-    drops: dict[str, int] = {}
+    built = Workload(JobTable())
     workload = scenario.workload
+    clock = calendar_of(scenario)
     if workload.trace is not None:
         trace = read_scenario_trace(workload.trace)
-        drops = dict(trace.drops)
+        built.drops = dict(trace.drops)
         table = trace.jobs
         table.gpu_type = [gpu_type or fallback for gpu_type in table.gpu_type]
         tables.append(table)
     if workload.synthetic is not None:
         for spec in workload.synthetic.streams:
-            gpu_type = spec.gpu_type or fallback
-            tables.append(generate(spec, workload.synthetic.arrivals_for, scenario.seed, layout, gpu_type))
-    return (tables[0] if len(tables) == 1 else JobTable.merge(tables)), drops
+            gpu_type = gpu_type_text(spec.gpu_type, fallback)
+            tables.append(
+                generate(
+                    spec,
+                    workload.synthetic.arrivals_for,
+                    scenario.seed,
+                    layout,
+                    gpu_type,
+                    clock,
+                    workload.tenants,
+                )
+            )
+    if workload.inference:
+        window = scenario.horizon or (workload.synthetic.arrivals_for if workload.synthetic else None)
+        assert window is not None, "the schema requires a horizon or synthetic streams with inference"
+        for spec in workload.inference:
+            plan = plan_services(spec, scenario.seed, window, clock, workload.tenants)
+            tables.append(replica_jobs(plan, gpu_type_text(spec.gpu_type, fallback)))
+            built.services.append(plan)
+    built.jobs = tables[0] if len(tables) == 1 else JobTable.merge(tables)
+    return built
 
 
 def read_scenario_trace(trace: TraceSpec) -> TraceResult:

@@ -7,15 +7,27 @@ small. Row ``i`` is job ``i``; rows are in queue order: submit time, ties in inp
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+TIERS = ("reserved", "on-demand", "spot")
+DEFAULT_TIER = "on-demand"
+OPTIONAL_DEFAULTS: dict[str, object] = {"tier": DEFAULT_TIER, "outcome": "completed", "end_by": math.inf}
+
 
 @dataclass(slots=True)
 class JobTable:
-    """Jobs as parallel columns. ``requested`` is the user's estimate (the true duration if none)."""
+    """Jobs as parallel columns. ``requested`` is the user's estimate (the true duration if none).
+
+    ``gpu_type`` is one type, or acceptable types joined by ``|`` in order of preference
+    (the engine binds such a job to one at submission). ``outcome`` is how the job ends
+    when it runs its ``duration`` out: ``completed``, ``failed`` or ``cancelled``.
+    ``end_by`` is an instant the job must be gone by (an inference replica the autoscaler
+    removes then): running, it ends there; queued, it is withdrawn. ``inf`` for other jobs.
+    """
 
     job_id: list[str] = field(default_factory=list)
     submit: list[float] = field(default_factory=list)
@@ -26,6 +38,22 @@ class JobTable:
     tenant: list[str] = field(default_factory=list)
     job_class: list[str] = field(default_factory=list)
     priority: list[int] = field(default_factory=list)
+    tier: list[str] = field(default_factory=list)
+    outcome: list[str] = field(default_factory=list)
+    end_by: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Fill the optional columns of a table built whole, so callers may leave them out."""
+        n = len(self.job_id)
+        for name, default in OPTIONAL_DEFAULTS.items():
+            column = getattr(self, name)
+            if not column and n:
+                column.extend([default] * n)
+
+    def append_defaults(self) -> None:
+        """Append the optional columns' defaults for one row (readers that build row by row)."""
+        for name, default in OPTIONAL_DEFAULTS.items():
+            getattr(self, name).append(default)
 
     def __len__(self) -> int:
         return len(self.job_id)

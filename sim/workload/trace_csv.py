@@ -1,7 +1,9 @@
 """The canonical job trace CSV, the format every trace reader converts to.
 
 Columns (header required, any order): ``job_id,submit_time,gpus,duration`` required;
-``requested_time,tenant,job_class,gpu_type,priority`` optional. Times in seconds. A file
+``requested_time,tenant,job_class,gpu_type,priority,tier`` optional (``gpu_type`` may list
+acceptable types as ``B200|RTXPRO6000``; ``tier`` is reserved, on-demand (default) or spot).
+Times in seconds. A file
 ending in ``.gz`` (or starting with the gzip magic bytes) is decompressed transparently.
 A bad row raises TraceError ``file:line: column: problem``; nothing is skipped silently.
 """
@@ -15,10 +17,10 @@ import math
 from pathlib import Path
 
 from sim.errors import TraceError, show
-from sim.workload.jobs import JobTable
+from sim.workload.jobs import DEFAULT_TIER, TIERS, JobTable
 
 REQUIRED = ("job_id", "submit_time", "gpus", "duration")
-OPTIONAL = ("requested_time", "tenant", "job_class", "gpu_type", "priority")
+OPTIONAL = ("requested_time", "tenant", "job_class", "gpu_type", "priority", "tier")
 DEFAULT_TENANT = "default"
 DEFAULT_CLASS = "default"
 
@@ -134,6 +136,17 @@ def _append_row(
     table.tenant.append(text("tenant") or DEFAULT_TENANT)
     table.job_class.append(text("job_class") or DEFAULT_CLASS)
     table.priority.append(priority)
+    tier = text("tier") or DEFAULT_TIER
+    if tier not in TIERS:
+        raise TraceError(
+            f"tier must be one of {', '.join(TIERS)} (got {show(tier)})",
+            source=source,
+            line=line,
+            field="tier",
+        )
+    table.tier.append(tier)
+    table.outcome.append("completed")
+    table.end_by.append(math.inf)
 
 
 def write_trace_csv(table: JobTable, path: str | Path) -> None:
@@ -153,5 +166,6 @@ def write_trace_csv(table: JobTable, path: str | Path) -> None:
                     table.job_class[i],
                     table.gpu_type[i],
                     table.priority[i],
+                    table.tier[i],
                 )
             )

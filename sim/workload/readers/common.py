@@ -86,6 +86,7 @@ class Columns:
         jobs.job_class.append(job_class or "default")
         jobs.gpu_type.append(gpu_type)
         jobs.priority.append(0)
+        jobs.append_defaults()
 
     def table(self) -> tuple[JobTable, float]:
         """The jobs in submit order (stable), shifted so the first is at 0, and the shift."""
