@@ -108,13 +108,15 @@ def run(
     names with ``__`` for dots (``scheduler="fifo"``, ``metrics__sample_interval="10m"``).
     """
     from sim.metrics import summarize
+    from sim.metrics.slo import evaluate
     from sim.report.writer import write_results
 
     resolved = resolve(scenario, overrides)
     began = time.perf_counter()
     records = simulate(resolved, on_progress)
     wall = time.perf_counter() - began
-    summary = summarize(records)
+    services = evaluate(records)
+    summary = summarize(records, services)
     out_dir = None
     if out is not None:
         manifest = {
@@ -126,6 +128,12 @@ def run(
             "dropped_trace_rows": records.dropped,
         }
         out_dir = write_results(
-            Path(out), scenario=resolved, records=records, summary=summary, manifest=manifest, plots=plots
+            Path(out),
+            scenario=resolved,
+            records=records,
+            summary=summary,
+            manifest=manifest,
+            plots=plots,
+            services=services,
         )
     return Result(resolved, records, summary, wall, out_dir)

@@ -75,9 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario or default_scenario(), args.set or ())
     out = Path(args.out) if args.out else results_dir(scenario.name)
     check_target(out)  # before simulating: a long run must not end in a refusal
-    total = scenario.horizon or (
-        scenario.workload.synthetic.arrivals_for if scenario.workload.synthetic else None
-    )
+    total = scenario.service_window()
     bar, update = _progress(total, not args.quiet and sys.stderr.isatty())
     try:
         result = run(scenario, out=out, on_progress=update)

@@ -24,7 +24,7 @@ from sim.metrics.inference import (
     summarise_services,
 )
 from sim.workload.services import (
-    NOISE,
+    MEASURED_NOISE,
     ar1_lognormal,
     calibrate,
     demand_rates,
@@ -351,5 +351,5 @@ def test_calibrate_azure_traces():
         stats[name] = calibrate(np.array(requests), 300.0)
     assert stats["code"]["log_sigma"] > stats["conv"]["log_sigma"]
     assert stats["conv"]["phi"] > stats["code"]["phi"]
-    assert (round(stats["code"]["log_sigma"], 2), round(stats["code"]["phi"], 2)) == NOISE["coding"]
-    assert (round(stats["conv"]["log_sigma"], 2), round(stats["conv"]["phi"], 2)) == NOISE["chat"]
+    assert (round(stats["code"]["log_sigma"], 2), round(stats["code"]["phi"], 2)) == MEASURED_NOISE["coding"]
+    assert (round(stats["conv"]["log_sigma"], 2), round(stats["conv"]["phi"], 2)) == MEASURED_NOISE["chat"]

@@ -77,7 +77,9 @@ class Engine:
         self.now = 0.0
         n = len(jobs)
         self.queue = JobQueue(n)
+        self._queue_by_type = {gpu_type: JobQueue(n) for gpu_type in layout.gpu_types}
         self.running: list[tuple[float, int, int]] = []
+        self._running_by_type: dict[str, list[tuple[float, int, int]]] = {t: [] for t in layout.gpu_types}
         self.start_time = [math.nan] * n
         self.end_time = [math.nan] * n
         self.placements: list[Placement | None] = [None] * n
@@ -117,6 +119,7 @@ class Engine:
         gpu_type = jobs.gpu_type[job]
         self.cluster.check(placement, jobs.gpus[job], gpu_type)
         self.queue.remove(job)
+        self._queue_by_type[gpu_type].remove(job)
         self.cluster.allocate(placement, gpu_type)
         now = self.now
         self.placements[job] = placement
@@ -130,6 +133,7 @@ class Engine:
         factor = self._slowdown[job] = self.slowdown(placement)
         key = (now + self.estimate_left[job] * factor, self._started, job)
         bisect.insort(self.running, key)
+        bisect.insort(self._running_by_type[gpu_type], key)
         self._running_key[job] = key
         self._started += 1
         finish = now + self.work_left[job] * factor
@@ -159,8 +163,17 @@ class Engine:
         self.preemptions[job] = self.preemptions.get(job, 0) + 1
         self._queued_since[job] = now
         self.queue.add(job)
+        self._queue_by_type[jobs.gpu_type[job]].add(job)
         self._queued_gpus[jobs.job_class[job]] += jobs.gpus[job]
         self._queued_by_type[jobs.gpu_type[job]] += jobs.gpus[job]
+
+    def running_of_type(self, gpu_type: str) -> list[tuple[float, int, int]]:
+        """The running jobs of one GPU type, sorted as ``running``."""
+        return self._running_by_type[gpu_type]
+
+    def queue_of_type(self, gpu_type: str) -> JobQueue:
+        """The queued jobs of one GPU type, in queue order (a view the engine keeps)."""
+        return self._queue_by_type[gpu_type]
 
     def slowdown(self, placement: Placement) -> float:
         return self.placer.slowdown(placement, self.layout)
@@ -198,6 +211,8 @@ class Engine:
         i = self._next_arrival
         rejections, choices, deadline = self._rejections, self._choices, self._deadline
         self.queue.compact()
+        for queue in self._queue_by_type.values():
+            queue.compact()
         while i < n and submit[i] == now:
             if choices and i in choices:
                 self._bind(i, choices[i])
@@ -209,6 +224,7 @@ class Engine:
                 self.rejected[i] = reason
             else:
                 self.queue.add(i)
+                self._queue_by_type[shape[1]].add(i)
                 self._queued_gpus[jobs.job_class[i]] += jobs.gpus[i]
                 self._queued_by_type[shape[1]] += shape[0]
                 if deadline and i in deadline:
@@ -250,6 +266,7 @@ class Engine:
         if job in self.queue:
             jobs = self.jobs
             self.queue.remove(job)
+            self._queue_by_type[jobs.gpu_type[job]].remove(job)
             self._queued_gpus[jobs.job_class[job]] -= jobs.gpus[job]
             self._queued_by_type[jobs.gpu_type[job]] -= jobs.gpus[job]
             self.withdrawn[job] = self.now
@@ -275,6 +292,8 @@ class Engine:
         if key is None or index == len(self.running) or self.running[index] != key:
             raise SimError(f"job {self.jobs.job_id[job]} stopped but is not in the running list")
         del self.running[index]
+        of_type = self._running_by_type[self.jobs.gpu_type[job]]
+        del of_type[bisect.bisect_left(of_type, key)]
         self._running_key[job] = None
         self.placements[job] = None
         self.segments.append(

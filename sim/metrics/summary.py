@@ -8,6 +8,10 @@ Structure (seconds for times; None where a metric is undefined, e.g. no job star
     utilisation_by_type      {gpu_type: float}
     wait                     {mean, p50, p95, p99, max}      jobs that started
     wait_by_class            {job_class: {mean, p50, p95, p99, max}}
+    wait_by_tier             {tier: {...}}; wait_by_gpu_type {gpu_type: {...}} (bound type)
+    utilisation_by_class     {job_class: share of the whole cluster's capacity}; also _by_tier
+    inference                {services, services_meeting_slo, requests, attainment,
+                             unserved_share, by_tier: {tier: {...}}, by_group: {...}} or None
     jct                      {mean, p50, p95}                completed and failed jobs
     bounded_slowdown         {mean, p50, p95}                completed jobs, tau = 10 s
     throughput_jobs_per_hour float
@@ -31,6 +35,7 @@ from typing import Any, cast
 import numpy as np
 
 from sim.metrics.preemption import preemption_stats, restart_gpu_hours
+from sim.metrics.slo import GroupResult, evaluate, inference_summary
 from sim.metrics.usage import (
     makespan,
     rejected_stats,
@@ -39,6 +44,7 @@ from sim.metrics.usage import (
     unfinished_stats,
     utilisation,
     utilisation_by_type,
+    utilisation_share_by,
 )
 from sim.metrics.waits import (
     BSLD_TAU,
@@ -46,7 +52,7 @@ from sim.metrics.waits import (
     fairness_jain,
     jct_stats,
     wait_stats,
-    wait_stats_by_class,
+    wait_stats_by,
 )
 from sim.records import RunRecords
 
@@ -77,16 +83,26 @@ def json_ready(value: Any) -> JsonValue:
     raise TypeError(f"json_ready: cannot convert {type(value).__name__} to JSON (got {value!r})")
 
 
-def summarize(records: RunRecords) -> dict[str, Any]:
-    """Every headline metric of ``records`` as a JSON-ready dict (see the module docstring)."""
+def summarize(records: RunRecords, services: list[GroupResult] | None = None) -> dict[str, Any]:
+    """Every headline metric of ``records`` as a JSON-ready dict (see the module docstring).
+
+    ``services`` is ``sim.metrics.slo.evaluate(records)`` if the caller already has it.
+    """
     jobs = records.jobs
+    if services is None:
+        services = evaluate(records)
     summary = {
         "capacity_gpus": records.capacity_gpus,
         "jobs": status_counts(jobs),
         "utilisation": utilisation(records),
         "utilisation_by_type": utilisation_by_type(records),
         "wait": wait_stats(jobs),
-        "wait_by_class": wait_stats_by_class(jobs),
+        "wait_by_class": wait_stats_by(jobs, "job_class"),
+        "wait_by_tier": wait_stats_by(jobs, "tier"),
+        "wait_by_gpu_type": wait_stats_by(jobs, "gpu_type"),
+        "utilisation_by_class": utilisation_share_by(records, "job_class"),
+        "utilisation_by_tier": utilisation_share_by(records, "tier"),
+        "inference": inference_summary(services),
         "jct": jct_stats(jobs),
         "bounded_slowdown": bounded_slowdown_stats(jobs, BSLD_TAU),
         "throughput_jobs_per_hour": throughput_jobs_per_hour(records),

@@ -76,6 +76,23 @@ def utilisation_by_type(records: RunRecords) -> dict[str, float | None]:
     return result
 
 
+def utilisation_share_by(records: RunRecords, key: str) -> dict[str, float | None]:
+    """Share of the whole cluster's capacity held by the jobs of each value of ``key``
+    (job_class, tier, tenant): busy_gpu_seconds(segments of those jobs, window) /
+    (capacity_gpus * window). The shares add up to ``utilisation``. Keys sorted.
+    """
+    window = observation_window(records)
+    value_of = {job.job_id: str(getattr(job, key)) for job in records.jobs}
+    groups: dict[str, list[Segment]] = {}
+    for segment in records.segments:
+        groups.setdefault(value_of[segment.job_id], []).append(segment)
+    if window is None or records.capacity_gpus <= 0 or window[1] <= window[0]:
+        return dict.fromkeys(sorted(groups))
+    start, end = window
+    scale = records.capacity_gpus * (end - start)
+    return {name: busy_gpu_seconds(groups[name], start, end) / scale for name in sorted(groups)}
+
+
 def throughput_jobs_per_hour(records: RunRecords) -> float | None:
     """Completed jobs per hour of window: completed / ((end - start) / 3600). None if no window."""
     window = observation_window(records)

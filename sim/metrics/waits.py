@@ -74,12 +74,17 @@ def group_by(jobs: Sequence[JobRecord], key: str) -> dict[str, list[JobRecord]]:
     return {name: groups[name] for name in sorted(groups)}
 
 
-def wait_stats_by_class(jobs: Sequence[JobRecord]) -> dict[str, Stats]:
-    """``wait_stats`` per job_class, over every class present in ``jobs`` (sorted by name).
+def wait_stats_by(jobs: Sequence[JobRecord], key: str) -> dict[str, Stats]:
+    """``wait_stats`` per value of attribute ``key`` (job_class, tier, gpu_type), sorted by value.
 
-    A class none of whose jobs started gets None for every statistic.
+    A group none of whose jobs started gets None for every statistic.
     """
-    return {name: wait_stats(group) for name, group in group_by(jobs, "job_class").items()}
+    return {name: wait_stats(group) for name, group in group_by(jobs, key).items()}
+
+
+def wait_stats_by_class(jobs: Sequence[JobRecord]) -> dict[str, Stats]:
+    """``wait_stats`` per job_class (see ``wait_stats_by``)."""
+    return wait_stats_by(jobs, "job_class")
 
 
 def completion_times(jobs: Sequence[JobRecord]) -> np.ndarray:

@@ -47,6 +47,14 @@ class SchedulingContext(Protocol):
         """Where the placement policy would put ``job`` now, or None if it cannot fit."""
         ...
 
+    def running_of_type(self, gpu_type: str) -> Sequence[tuple[float, int, int]]:
+        """The running jobs of one GPU type, sorted as ``running``."""
+        ...
+
+    def queue_of_type(self, gpu_type: str) -> QueueView:
+        """The queued jobs of one GPU type, in queue order (a view of ``queue``)."""
+        ...
+
     def start(self, job: int, placement: Placement) -> None:
         """Start ``job`` on ``placement`` (the engine checks it and removes the job from the queue)."""
         ...

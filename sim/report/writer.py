@@ -8,6 +8,7 @@ at the end, so a results directory either holds every file or does not exist::
     segments.csv     one row per run segment, columns sim.records.SEGMENT_COLUMNS
     timeseries.csv   "time", then the other sampled columns sorted by name
     summary.json     sim.metrics.summarize output
+    services.csv     one row per inference service (sim.metrics.slo), if the run has any
     plots/           PNGs from sim.report.plots (unless plots=False)
 
 CSV floats are written with ``repr`` (shortest text that reads back to the same float), NaN
@@ -30,12 +31,20 @@ from pathlib import Path
 from typing import Any
 
 from sim.metrics import json_ready
+from sim.metrics.slo import SERVICE_COLUMNS, GroupResult, evaluate, service_rows
 from sim.records import JOB_COLUMNS, SEGMENT_COLUMNS, JobRecord, RunRecords, Segment
 from sim.scenario.schema import Scenario
 
 
 def format_value(value: object) -> str:
     """One CSV field: floats by ``repr`` (NaN -> empty), integers by ``str``, text as is."""
+    kind = type(value)  # the common exact types first: this runs once per cell of jobs.csv
+    if kind is float:
+        return repr(value) if value == value else ""
+    if kind is str:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -52,8 +61,7 @@ def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([format_value(value) for value in row])
+    writer.writerows([format_value(value) for value in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -105,6 +113,7 @@ def write_results(
     summary: dict[str, Any],
     manifest: dict[str, Any],
     plots: bool = True,
+    services: list[GroupResult] | None = None,
 ) -> Path:
     """Write a run's results into ``out_dir`` (see the module docstring) and return it.
 
@@ -126,6 +135,9 @@ def write_results(
         _write(tmp / "timeseries.csv", timeseries_csv(records.timeseries))
         _write(tmp / "segments.csv", segments_csv(records.segments))
         _write(tmp / "summary.json", json_text(summary))
+        if records.services:
+            results = evaluate(records) if services is None else services
+            _write(tmp / "services.csv", _csv_text(SERVICE_COLUMNS, service_rows(results)))
         if plots:
             from sim.report.plots import plot_all
 

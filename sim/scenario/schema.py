@@ -171,6 +171,15 @@ class Scenario(Model):
             raise ValueError("horizon must be > 0")
         return value
 
+    def arrival_window(self) -> float | None:
+        """Synthetic arrivals fall in [0, this): ``workload.synthetic.arrivals_for``, else the horizon."""
+        synthetic = self.workload.synthetic
+        return (synthetic.arrivals_for if synthetic else None) or self.horizon
+
+    def service_window(self) -> float | None:
+        """Inference services run over [0, this): the horizon, else the synthetic arrival window."""
+        return self.horizon or self.arrival_window()
+
     @field_validator("start")
     @classmethod
     def _naive_start(cls, value: dt.datetime) -> dt.datetime:
@@ -195,7 +204,10 @@ class Scenario(Model):
     def _gpu_types_exist(self) -> Scenario:
         types = {self.cluster.pod_hardware(pod)[0] for pod in self.cluster.pods}
         named = self.workload.gpu_type_fields() + [(f"cluster.speed.{t}", t) for t in self.cluster.speed]
-        if self.workload.inference and self.horizon is None and self.workload.synthetic is None:
+        synthetic = self.workload.synthetic
+        if synthetic is not None and synthetic.arrivals_for is None and self.horizon is None:
+            raise ValueError("horizon must be set when workload.synthetic.arrivals_for is not (got neither)")
+        if self.workload.inference and self.service_window() is None:
             raise ValueError("horizon must be set when workload.inference is given: services run until it")
         for where, gpu_type in named:
             if gpu_type not in types:

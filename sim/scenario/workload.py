@@ -203,9 +203,11 @@ class Stream(Model):
 
 
 class Synthetic(Model):
-    """Synthetic job streams whose arrivals fall in ``[0, arrivals_for)``."""
+    """Synthetic job streams whose arrivals fall in ``[0, arrivals_for)`` (default: the horizon)."""
 
-    arrivals_for: Duration = Field(description="length of the arrival window")
+    arrivals_for: Duration | None = Field(
+        default=None, description="length of the arrival window (default: the scenario's horizon)"
+    )
     streams: list[Stream] = Field(min_length=1)
 
 

@@ -72,7 +72,7 @@ def build_workload(scenario: Scenario, layout: ClusterLayout) -> Workload:
             tables.append(
                 generate(
                     spec,
-                    workload.synthetic.arrivals_for,
+                    scenario.arrival_window() or 0.0,
                     scenario.seed,
                     layout,
                     gpu_type,
@@ -81,8 +81,8 @@ def build_workload(scenario: Scenario, layout: ClusterLayout) -> Workload:
                 )
             )
     if workload.inference:
-        window = scenario.horizon or (workload.synthetic.arrivals_for if workload.synthetic else None)
-        assert window is not None, "the schema requires a horizon or synthetic streams with inference"
+        window = scenario.service_window()
+        assert window is not None, "the schema requires a horizon or an arrival window with inference"
         for spec in workload.inference:
             plan = plan_services(spec, scenario.seed, window, clock, workload.tenants)
             tables.append(replica_jobs(plan, gpu_type_text(spec.gpu_type, fallback)))

@@ -12,7 +12,7 @@ The ``check_*`` helpers validate scheduler parameters with messages of the form
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sim.policies.base import SchedulingContext
 from sim.policies.scheduling.reservation import HeadReservation
@@ -45,24 +45,73 @@ def start_then_backfill(
     if blocked_at < 0:
         return started
     reservation = HeadReservation(ctx, order[blocked_at])
+    end = len(order) if max_scan is None else min(len(order), blocked_at + 1 + max_scan)
+    started += backfill(ctx, reservation, order[blocked_at + 1 : end])
+    return started
+
+
+def backfill_each_type(ctx: SchedulingContext, head: int) -> list[int]:
+    """EASY's backfill after the blocked ``head``, over each GPU type's own queue.
+
+    The same starts as one scan of the whole queue after the head: a job's fate depends only
+    on its own type's nodes and, for the head's type, the head's reservation (built only if
+    that type has a free GPU), so the types can be scanned one after another. What it saves:
+    a type with no free GPU costs nothing, however long its queue.
+    """
+    started: list[int] = []
+    free_by_type = ctx.cluster.free_by_type
+    head_type = ctx.jobs.gpu_type[head]
+    for gpu_type in ctx.cluster.layout.gpu_types:
+        if free_by_type[gpu_type]:
+            reservation = HeadReservation(ctx, head) if gpu_type == head_type else None
+            queue = ctx.queue_of_type(gpu_type)
+            started += backfill(ctx, reservation, (job for job in queue if job != head), gpu_type)
+    return started
+
+
+def backfill(
+    ctx: SchedulingContext,
+    reservation: HeadReservation | None,
+    candidates: Iterable[int],
+    only_type: str | None = None,
+) -> list[int]:
+    """Start each candidate that placement can put somewhere now and the reservation admits.
+
+    A candidate is admitted if it is gone by the shadow time or the head still fits with its
+    GPUs held (``HeadReservation.admits``); with no reservation (candidates of another type
+    than the head's) every candidate that fits is. The scan skips a job wanting more GPUs than its
+    type has free and stops when no GPU is free (of ``only_type``, when the candidates are
+    all of that type). Candidates may be a lazy view of the queue: starting only removes.
+    """
     jobs, now = ctx.jobs, ctx.now
     gpus, gpu_types, requested = jobs.gpus, jobs.gpu_type, jobs.requested
     free_by_type = ctx.cluster.free_by_type
-    end = len(order) if max_scan is None else min(len(order), blocked_at + 1 + max_scan)
-    for position in range(blocked_at + 1, end):
-        job = order[position]
+    started: list[int] = []
+    # Shape -> smallest requested time refused since the last start: the cluster is unchanged
+    # until a start, placement depends only on (gpus, type), and a longer job is refused
+    # wherever a shorter one of its shape was. So such jobs are skipped without trying.
+    refused: dict[tuple[int, str], float] = {}
+    for job in candidates:
         gpu_type = gpu_types[job]
         if gpus[job] > free_by_type[gpu_type]:
-            if not any(free_by_type.values()):
+            if not (free_by_type[only_type] if only_type else any(free_by_type.values())):
                 break
+            continue
+        shape = (gpus[job], gpu_type)
+        if requested[job] >= refused.get(shape, math.inf):
             continue
         placement = ctx.place(job)
         if placement is None:
+            refused[shape] = -math.inf
             continue
-        gone_by_shadow = now + requested[job] * ctx.slowdown(placement) <= reservation.shadow
-        if reservation.admits(placement, gpu_type, gone_by_shadow):
+        if reservation is None or reservation.admits(
+            placement, gpu_type, now + requested[job] * ctx.slowdown(placement) <= reservation.shadow
+        ):
             ctx.start(job, placement)
             started.append(job)
+            refused.clear()
+        else:
+            refused[shape] = min(requested[job], refused.get(shape, math.inf))
     return started
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sim.policies import SCHEDULERS
 from sim.policies.base import Scheduler, SchedulingContext
-from sim.policies.scheduling.backfill import start_then_backfill
+from sim.policies.scheduling.backfill import backfill_each_type
+from sim.policies.scheduling.fifo import start_heads
 
 
 @SCHEDULERS.register("easy")
@@ -26,8 +27,12 @@ class Easy(Scheduler):
     affect the head's reservation.
 
     Tie-breaking: queue order. Complexity per pass: O(running) for the shadow time plus
-    O(queue) placement attempts; the scan stops when no GPU is free.
+    O(queued jobs of the GPU types that have free GPUs); a placement attempt is made only
+    for a job whose shape (GPUs, type) was not refused at a shorter requested time since
+    the last start in the pass (see ``backfill``).
     """
 
     def select(self, ctx: SchedulingContext) -> None:
-        start_then_backfill(ctx, list(ctx.queue))
+        head = start_heads(ctx)
+        if head is not None:
+            backfill_each_type(ctx, head)

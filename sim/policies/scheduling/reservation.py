@@ -29,11 +29,9 @@ class HeadReservation:
         self.changed: dict[int, int] = {}
         self.fits = len(cluster.nodes_by_free[self.gpu_type][gpn]) if needed else 0
         self.shadow = ctx.now
-        for estimated_end, _, job in ctx.running:
+        for estimated_end, _, job in ctx.running_of_type(self.gpu_type):
             if self.fits >= self.needed:
                 break
-            if jobs.gpu_type[job] != self.gpu_type:
-                continue
             placement = ctx.placement_of(job)
             if placement.gpus_per_node == gpn:
                 # Whole nodes go from 0 to gpn free; no later candidate can sit on them now.
