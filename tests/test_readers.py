@@ -334,8 +334,8 @@ def test_openb_good_file(tmp_path: Path) -> None:
     """GPU pods from creation, for deletion - scheduled; fractions round up; qos is the class."""
     result = read_trace(write(tmp_path, "o.csv", OPENB), "openb")
     assert canonical(result, tmp_path) == HEADER + (
-        "p1,0.0,1,98.0,98.0,default,LS,,0,on-demand\n"
-        "p2,10.0,8,370.0,370.0,default,Burstable,V100M16,0,on-demand\n"
+        "p1,0.0,1,98.0,98.0,default,LS,*,0,on-demand\n"
+        "p2,10.0,8,370.0,370.0,default,Burstable,V100M16|V100M32,0,on-demand\n"
         "p4,20.0,2,360.0,360.0,default,BE,T4,0,on-demand\n"  # never deleted: runs to the trace end, 400
     )
     assert result.drops == {"no GPU": 1, "never scheduled": 1, "run time <= 0": 1}

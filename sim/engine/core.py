@@ -10,8 +10,8 @@ come before the pass, so their order relative to arrivals within an instant cann
 A sampler, at URGENT priority, records the state just before the events of its instant.
 A run ends when no event is left, or at the horizon (events at or after it do not run).
 
-A job accepting several GPU types (``a|b`` in ``gpu_type``) is bound to one when it
-arrives: the first listed type that can place it at that moment (counting the
+A job accepting several GPU types (``a|b`` in ``gpu_type``, or ``*`` for any type of the
+cluster, in the order pods list them) is bound to one when it arrives: the first listed type that can place it at that moment (counting the
 completions of the instant, not the arrivals queued with it), else the hostable type with
 the least queued GPU demand per GPU of capacity (ties: listed order). Its duration and
 estimate are for the first listed type, scaled by speed[first] / speed[bound]. Policies
@@ -35,7 +35,7 @@ from sim.errors import SimError
 from sim.metrics.fragmentation import stranded_gpus_by_count
 from sim.policies.base import Placer, Scheduler
 from sim.records import RunRecords
-from sim.workload.jobs import JobTable
+from sim.workload.jobs import ANY_GPU_TYPE, JobTable
 
 
 class Engine:
@@ -56,7 +56,11 @@ class Engine:
         self.layout = layout
         # Jobs with several acceptable GPU types get their bound type (and run time on it)
         # written into the engine's own copy of those columns; the input table stays as given.
-        self._choices = {i: t.split("|") for i, t in enumerate(jobs.gpu_type) if "|" in t}
+        self._choices = {
+            i: (layout.gpu_types if t == ANY_GPU_TYPE else t.split("|"))
+            for i, t in enumerate(jobs.gpu_type)
+            if "|" in t or t == ANY_GPU_TYPE
+        }
         if self._choices:
             jobs = dataclasses.replace(
                 jobs,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 TIERS = ("reserved", "on-demand", "spot")
+ANY_GPU_TYPE = "*"  # a job that runs on any GPU type of the cluster
 DEFAULT_TIER = "on-demand"
 OPTIONAL_DEFAULTS: dict[str, object] = {"tier": DEFAULT_TIER, "outcome": "completed", "end_by": math.inf}
 
@@ -22,8 +23,8 @@ OPTIONAL_DEFAULTS: dict[str, object] = {"tier": DEFAULT_TIER, "outcome": "comple
 class JobTable:
     """Jobs as parallel columns. ``requested`` is the user's estimate (the true duration if none).
 
-    ``gpu_type`` is one type, or acceptable types joined by ``|`` in order of preference
-    (the engine binds such a job to one at submission). ``outcome`` is how the job ends
+    ``gpu_type`` is one type, acceptable types joined by ``|`` in order of preference, or
+    ``*`` for any type (the engine binds such a job to one at submission). ``outcome`` is how the job ends
     when it runs its ``duration`` out: ``completed``, ``failed`` or ``cancelled``.
     ``end_by`` is an instant the job must be gone by (an inference replica the autoscaler
     removes then): running, it ends there; queued, it is withdrawn. ``inf`` for other jobs.

@@ -9,8 +9,10 @@ for one-GPU pods, which share a GPU). ``gpu_spec`` lists acceptable GPU models a
 Mapping: job_id = name; submit_time = creation_time minus the first kept pod's; duration =
 deletion_time - scheduled_time (the time it held its GPUs); gpus = num_gpu, and a fractional
 request (gpu_milli < 1000) is rounded up to whole GPUs (counted in
-``notes["rounded_fractional"]``); gpu_type = the first model of gpu_spec (pods naming
-several are counted in ``notes["gpu_spec_alternatives"]``); job_class = qos;
+``notes["rounded_fractional"]``); gpu_type = gpu_spec's models as acceptable types
+(``V100M16|V100M32``: the engine binds the pod to one when it arrives; pods naming several
+are counted in ``notes["gpu_spec_alternatives"]``), ``*`` (any GPU type) when it names
+none; job_class = qos;
 requested_time = duration. A pod never deleted (empty deletion_time) runs to the end of
 the trace, the latest time in the file (counted in ``notes["never_deleted"]``). Dropped,
 counted by the first reason that applies: no GPU (num_gpu = 0, CPU-only pods), never
@@ -30,6 +32,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sim.workload.jobs import ANY_GPU_TYPE
 from sim.workload.readers.common import Columns, Drops, TraceResult, csv_rows, fail, integer, number
 
 POD_COLUMNS = ("name", "num_gpu", "gpu_milli", "creation_time", "deletion_time", "scheduled_time")
@@ -81,7 +84,7 @@ def read_openb(path: str | Path, nodes: str | Path | None = None) -> TraceResult
             gpus,
             deletion - scheduled,
             job_class=row.get("qos", ""),
-            gpu_type=models[0] if models else "",
+            gpu_type="|".join(models) if models else ANY_GPU_TYPE,
             id_column="name",
         )
     jobs, offset = columns.table()

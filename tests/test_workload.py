@@ -1,0 +1,535 @@
+"""Workload generators checked against their laws at fixed seeds.
+
+Synthetic streams (``sim.workload.synthetic``): lognormal durations (cap, size exponent),
+GPU-count mix, outcomes, estimate factors, job arrays, load sizing and weekly profiles.
+Tenants (``sim.workload.tenants``): names, Zipf activity, group shares. Determinism and common
+random numbers. Inference plans (``sim.workload.inference``): replica jobs against an
+independently computed autoscaler, and the demand curve's laws.
+
+Sample sizes are chosen so every tolerance is at least three standard errors wide; the
+expected values come from the laws (closed forms, scipy distributions), not from the code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.cluster.state import ClusterLayout
+from sim.scenario import scenario_from_data
+from sim.scenario.schema import Cluster
+from sim.scenario.workload import DEFAULT_TENANTS, ServiceGroup, Stream, TenantGroup
+from sim.workload.build import build_workload
+from sim.workload.calendar import Calendar
+from sim.workload.inference import plan_services, replica_jobs
+from sim.workload.jobs import JobTable
+from sim.workload.synthetic import generate
+from sim.workload.tenants import draw_tenants, tenant_names
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+WEEK = 7 * DAY
+SEED = 11
+
+# 10 nodes x 8 GPUs of B200 (capacity 80): a 12-GPU job holds 2 whole nodes = 16 GPUs.
+LAYOUT = ClusterLayout.from_scenario(
+    Cluster.model_validate({"pods": [{"name": "p", "nodes": 10, "gpus_per_node": 8, "gpu_type": "B200"}]})
+)
+# Monday 2026-01-05 00:00 in Berlin; no DST change in the next 12 weeks.
+CLOCK = Calendar(datetime(2026, 1, 5), "Europe/Berlin")
+
+
+def stream(**fields: Any) -> Stream:
+    data: dict[str, Any] = {"name": "s", "rate_per_hour": 100, "duration": {"median": 600, "sigma": 1.0}}
+    return Stream.model_validate({**data, **fields})
+
+
+def jobs_of(spec: Stream, window: float, seed: int = SEED, groups: tuple[TenantGroup, ...] = ()) -> JobTable:
+    return generate(spec, window, seed, LAYOUT, "B200", CLOCK, groups or DEFAULT_TENANTS)
+
+
+def arrays(table: JobTable) -> dict[str, list[int]]:
+    """Rows of each arrival, keyed by the id without the task suffix."""
+    rows: dict[str, list[int]] = defaultdict(list)
+    for i, job_id in enumerate(table.job_id):
+        rows[job_id.split("_")[0]].append(i)
+    return rows
+
+
+# --- durations ---------------------------------------------------------------------------
+
+
+def test_lognormal_durations_median_and_shape() -> None:
+    # 100/h for 200 h: ~20,000 jobs. Median SE ~ 1.25 * sigma / sqrt(n) = 1.3% (5% allowed).
+    table = jobs_of(stream(duration={"median": 600, "sigma": 1.5}), 200 * HOUR)
+    duration = np.array(table.duration)
+    assert 19_000 < len(duration) < 21_000
+    assert abs(np.median(duration) / 600 - 1) < 0.05
+    assert stats.kstest(np.log(duration), "norm", args=(math.log(600), 1.5)).pvalue > 0.01
+    # No outcomes, factor 1: every job completes and asks for exactly its duration.
+    assert set(table.outcome) == {"completed"}
+    assert table.requested == table.duration
+
+
+def test_capped_durations_put_the_lognormal_tail_at_the_cap() -> None:
+    # P(X >= 3000) for median 600, sigma 1.5: 1 - Phi(ln(5) / 1.5) = 1 - Phi(1.0730) = 0.1417.
+    tail = float(stats.norm.sf(math.log(5) / 1.5))
+    assert abs(tail - 0.1417) < 1e-4
+    table = jobs_of(stream(duration={"median": 600, "sigma": 1.5, "max": 3000}), 200 * HOUR)
+    duration = np.array(table.duration)
+    assert duration.max() == 3000.0
+    at_cap = float(np.mean(duration == 3000.0))
+    assert abs(at_cap - tail) < 0.01
+    # Below the cap the law is untouched: the median is still 600.
+    assert abs(np.median(duration) / 600 - 1) < 0.05
+
+
+def test_size_exponent_scales_the_median_by_gpus_to_the_power() -> None:
+    # size_exponent 0.5: median(4 GPUs) = 600 * 4^0.5 = 1200 = 2x median(1 GPU).
+    spec = stream(gpus={1: 0.5, 4: 0.5}, size_exponent=0.5)
+    table = jobs_of(spec, 400 * HOUR)
+    gpus, duration = np.array(table.gpus), np.array(table.duration)
+    one, four = np.median(duration[gpus == 1]), np.median(duration[gpus == 4])
+    assert (gpus == 1).sum() > 15_000 and (gpus == 4).sum() > 15_000
+    assert abs(one / 600 - 1) < 0.05
+    assert abs(four / one / 2 - 1) < 0.07
+    # Each size keeps the lognormal shape around its own median.
+    assert stats.kstest(np.log(duration[gpus == 4]), "norm", args=(math.log(1200), 1.0)).pvalue > 0.01
+
+
+def test_gpu_counts_follow_the_configured_mix() -> None:
+    # The training mix of scenarios/munich.yaml; 500/h for 200 h: ~100,000 jobs.
+    mix = {1: 0.72, 2: 0.08, 4: 0.07, 8: 0.12, 16: 0.004, 32: 0.003, 64: 0.0015, 128: 0.001}
+    mix |= {256: 0.0003, 512: 0.0002}
+    assert abs(sum(mix.values()) - 1) < 1e-12
+    table = jobs_of(stream(rate_per_hour=500, gpus=mix), 200 * HOUR)
+    counts = Counter(table.gpus)
+    assert set(counts) <= set(mix)
+    for gpus, weight in mix.items():
+        assert abs(counts[gpus] / len(table) - weight) < 0.02, gpus
+    # The rare big gangs do occur (expected ~100 jobs of 256 or 512 GPUs together... at 0.05%).
+    assert counts[256] + counts[512] > 0
+
+
+# --- outcomes and estimates --------------------------------------------------------------
+
+
+def test_outcomes_end_failed_and_cancelled_jobs_after_a_uniform_fraction() -> None:
+    spec = stream(outcomes={"failed": 0.2, "cancelled": 0.1}, estimate_factor=1)
+    table = jobs_of(spec, 200 * HOUR)
+    n = len(table)
+    share = Counter(table.outcome)
+    assert set(share) == {"completed", "failed", "cancelled"}
+    # SE of a 20% share over 20,000 jobs: 0.28 points (1.5 allowed).
+    assert abs(share["failed"] / n - 0.2) < 0.015
+    assert abs(share["cancelled"] / n - 0.1) < 0.015
+    duration, requested = np.array(table.duration), np.array(table.requested)
+    outcome = np.array(table.outcome)
+    done = outcome == "completed"
+    # Factor 1: requested = full duration; a completed job runs it all.
+    assert np.array_equal(duration[done], requested[done])
+    early = ~done
+    assert np.all(duration[early] < requested[early])
+    fraction = duration[early] / requested[early]
+    assert stats.kstest(fraction, "uniform").pvalue > 0.01
+    # Failed and cancelled jobs stop at the same law.
+    for kind in ("failed", "cancelled"):
+        part = duration[outcome == kind] / requested[outcome == kind]
+        assert abs(part.mean() - 0.5) < 0.02, kind
+
+
+def test_lognormal_estimate_factor() -> None:
+    spec = stream(estimate_factor={"median": 3, "sigma": 0.8}, outcomes={"failed": 0.3})
+    table = jobs_of(spec, 200 * HOUR)
+    done = np.array(table.outcome) == "completed"
+    factor = np.array(table.requested)[done] / np.array(table.duration)[done]
+    assert done.sum() > 12_000
+    assert abs(np.median(factor) / 3 - 1) < 0.05
+    assert abs(np.log(factor).std() / 0.8 - 1) < 0.05
+    assert stats.kstest(np.log(factor), "norm", args=(math.log(3), 0.8)).pvalue > 0.01
+
+
+def test_uniform_estimate_factor() -> None:
+    table = jobs_of(stream(estimate_factor=[1, 4]), 100 * HOUR)
+    factor = np.array(table.requested) / np.array(table.duration)
+    assert factor.min() >= 1 and factor.max() <= 4
+    assert stats.kstest(factor, "uniform", args=(1, 3)).pvalue > 0.01
+
+
+# --- arrays ------------------------------------------------------------------------------
+
+
+def test_job_arrays_share_submit_tenant_gpus_and_factor() -> None:
+    spec = stream(
+        array_size={1: 0.5, 10: 0.5},
+        gpus={1: 0.5, 2: 0.3, 8: 0.2},
+        tenants={"sme": 0.5, "industry": 0.5},
+        estimate_factor=[1, 4],
+        duration={"median": 600, "sigma": 1.0},
+    )
+    table = jobs_of(spec, 100 * HOUR)
+    groups = arrays(table)
+    sizes = Counter(len(rows) for rows in groups.values())
+    assert set(sizes) == {1, 10}
+    for key, rows in groups.items():
+        assert re.fullmatch(r"s-\d+", key)
+        ids = [table.job_id[i] for i in rows]
+        if len(rows) == 1:
+            assert ids == [key]
+        else:
+            assert ids == [f"{key}_{task}" for task in range(10)]
+        for column in (table.submit, table.tenant, table.gpus, table.tier):
+            assert len({column[i] for i in rows}) == 1
+        # One estimate factor per arrival: requested / full duration is shared (no outcomes here).
+        ratios = [table.requested[i] / table.duration[i] for i in rows]
+        assert max(ratios) - min(ratios) < 1e-9 * max(ratios)
+    # Arrival numbers run 0, 1, 2, ... in submit order.
+    numbers = [int(key.split("-")[1]) for key in groups]
+    assert numbers == list(range(len(groups)))
+    # Mean array size 0.5 * 1 + 0.5 * 10 = 5.5; ~10,000 arrivals (SE 0.8%).
+    assert abs(len(table) / len(groups) / 5.5 - 1) < 0.05
+    # Tasks of an array differ in duration (each job draws its own).
+    big = next(rows for rows in groups.values() if len(rows) == 10)
+    assert len({table.duration[i] for i in big}) == 10
+
+
+# --- load sizing -------------------------------------------------------------------------
+
+
+def test_load_sizes_the_rate_to_keep_that_share_busy() -> None:
+    """Delivered GPU-seconds per second = load x capacity (whole-node rounding, arrays, early ends).
+
+    Mix {1: .5, 4: .3, 12: .2}: a 12-GPU job holds 2 nodes = 16 GPUs on 8-GPU nodes. The
+    realised sum over jobs of allocated GPUs x duration, divided by the window, must be
+    load x capacity = 0.5 x 80 = 40 GPUs. ~40,000 jobs; the per-job CV is about 2, so the
+    SE is about 1% (5% allowed).
+    """
+    spec = stream(
+        rate_per_hour=None,
+        load=0.5,
+        gpus={1: 0.5, 4: 0.3, 12: 0.2},
+        size_exponent=0.5,
+        duration={"median": 600, "sigma": 1.0, "max": 3000},
+        outcomes={"failed": 0.2, "cancelled": 0.1},
+        array_size={1: 0.5, 3: 0.5},
+    )
+    window = 2000 * HOUR
+    table = jobs_of(spec, window)
+    assert 35_000 < len(table) < 45_000
+    held = {g: LAYOUT.allocated_gpus(g, "B200") for g in spec.gpus}
+    assert held == {1: 1, 4: 4, 12: 16}
+    delivered = sum(held[g] * d for g, d in zip(table.gpus, table.duration, strict=True)) / window
+    assert abs(delivered / 40 - 1) < 0.05
+
+
+# --- profiles ----------------------------------------------------------------------------
+
+
+def period_rates(times: np.ndarray, window: float) -> dict[str, float]:
+    """Arrivals per hour in weekday 08-18 ("business") and weekday 22-06 ("night")."""
+
+    def period(hours: np.ndarray) -> np.ndarray:
+        weekday, hour = hours // 24 < 5, hours % 24
+        return np.where(
+            weekday & (hour >= 8) & (hour < 18), 0, np.where(weekday & ((hour >= 22) | (hour < 6)), 1, 2)
+        )
+
+    of_arrival = period(CLOCK.hour_of_week(times))
+    of_hour = period(CLOCK.hour_of_week(np.arange(0.0, window, HOUR)))
+    return {
+        name: (of_arrival == k).sum() / (of_hour == k).sum() for k, name in enumerate(("business", "night"))
+    }
+
+
+def test_office_profile_puts_four_times_the_night_rate_in_business_hours() -> None:
+    # office levels 2 / 1 / 0.5 / 0.5: business / night = 4. 4 weeks at 100/h: ~38,900
+    # business and ~7,700 weekday-night arrivals (ratio SE ~1.3%, 10% allowed).
+    window = 4 * WEEK
+    table = jobs_of(stream(profile="office"), window)
+    submit = np.array(table.submit)
+    rates = period_rates(submit, window)
+    assert abs(rates["business"] / rates["night"] / 4 - 1) < 0.10
+    # And the weekly mean rate is kept: 100/h x 672 h = 67,200 arrivals (SE 0.4%).
+    assert abs(len(submit) / 67_200 - 1) < 0.02
+    # Normalised business level 2 x 168 / 174 = 1.931 per hour.
+    assert abs(rates["business"] / (100 * 2 * 168 / 174) - 1) < 0.03
+
+
+def test_workday_profile_only_in_weekday_office_hours() -> None:
+    table = jobs_of(stream(profile="workday"), 2 * WEEK)
+    hours = CLOCK.hour_of_week(np.array(table.submit))
+    assert len(hours) > 30_000
+    assert np.all(hours // 24 < 5)
+    assert np.all((hours % 24 >= 8) & (hours % 24 < 18))
+    # Every one of the 100 office hours gets arrivals (3.36x the mean rate of 100/h).
+    assert len(set(hours.tolist())) == 50
+
+
+# --- tenants -----------------------------------------------------------------------------
+
+
+def test_tenant_names_are_zero_padded_ranks() -> None:
+    names = tenant_names(TenantGroup(name="sme", count=3000))
+    assert names[:2] == ["sme-0001", "sme-0002"] and names[-1] == "sme-3000" and len(names) == 3000
+    assert tenant_names(TenantGroup(name="lab", count=3)) == ["lab-01", "lab-02", "lab-03"]
+    assert tenant_names(TenantGroup(name="big", count=100))[-1] == "big-100"
+
+
+def harmonic(n: int, skew: float = 1.0) -> float:
+    return math.fsum(k**-skew for k in range(1, n + 1))
+
+
+def test_zipf_activity_within_the_sme_group() -> None:
+    # Top 30 of 3,000 SMEs at skew 1: H(30) / H(3000) = 3.9950 / 8.5837 = 0.4654.
+    top = harmonic(30) / harmonic(3000)
+    assert abs(top - 0.4654) < 1e-4
+    rng = np.random.default_rng(5)
+    tenants, tiers = draw_tenants(rng, 200_000, {"sme": 1.0}, DEFAULT_TENANTS, "unused")
+    counts = Counter(tenants)
+    ranked = counts.most_common()
+    assert abs(sum(c for _, c in ranked[:30]) / 200_000 - top) < 0.015
+    # The most active tenant is rank 1 with 1 / H(3000) = 11.65% of the draws.
+    assert ranked[0][0] == "sme-0001"
+    assert abs(ranked[0][1] / 200_000 - 1 / harmonic(3000)) < 0.005
+    assert set(tiers) == {"on-demand"}
+    assert set(tenants) <= set(tenant_names(DEFAULT_TENANTS[0]))
+
+
+def test_group_shares_and_tiers() -> None:
+    rng = np.random.default_rng(6)
+    shares = {"sme": 0.3, "industry": 0.5, "research": 0.2}
+    tenants, tiers = draw_tenants(rng, 100_000, shares, DEFAULT_TENANTS, "unused")
+    by_group = Counter(name.split("-")[0] for name in tenants)
+    for group, share in shares.items():
+        assert abs(by_group[group] / 100_000 - share) < 0.01, group
+    tier_of = {"sme": "on-demand", "industry": "reserved", "research": "spot"}
+    assert all(tier == tier_of[name.split("-")[0]] for name, tier in zip(tenants, tiers, strict=True))
+    # Skew 0.5 among 20 firms: industry-01 gets 1 / sum(k^-0.5, k <= 20) = 13.2% of its group.
+    industry = Counter(name for name in tenants if name.startswith("industry"))
+    assert abs(industry["industry-01"] / by_group["industry"] - 1 / harmonic(20, 0.5)) < 0.01
+    assert len(industry) == 20
+
+
+def test_integer_tenants_are_anonymous_and_on_demand() -> None:
+    table = jobs_of(stream(name="train", tenants=7), 20 * HOUR)
+    assert set(table.tenant) == {f"train-t{k}" for k in range(7)}
+    assert set(table.tier) == {"on-demand"}
+    table = jobs_of(stream(name="train", tenants=12), 20 * HOUR)
+    assert set(table.tenant) == {f"train-t{k:02d}" for k in range(12)}
+
+
+def test_stream_tenants_draw_from_the_named_groups() -> None:
+    groups = (TenantGroup(name="acme", count=4, tier="spot", skew=0.0),)
+    table = jobs_of(stream(tenants={"acme": 1.0}), 20 * HOUR, groups=groups)
+    counts = Counter(table.tenant)
+    assert set(counts) == {"acme-01", "acme-02", "acme-03", "acme-04"}
+    assert set(table.tier) == {"spot"}
+    # Skew 0: equally active, 2,000 jobs: each ~25% (SE 1 point).
+    assert all(abs(c / len(table) - 0.25) < 0.04 for c in counts.values())
+
+
+# --- determinism -------------------------------------------------------------------------
+
+
+def test_same_seed_same_jobs_other_seed_other_jobs() -> None:
+    spec = stream(outcomes={"failed": 0.2}, array_size={1: 0.7, 5: 0.3}, tenants={"sme": 1.0})
+    first, again = jobs_of(spec, 50 * HOUR, seed=3), jobs_of(spec, 50 * HOUR, seed=3)
+    assert first == again
+    other = jobs_of(spec, 50 * HOUR, seed=4)
+    assert other.submit != first.submit and other.duration[:10] != first.duration[:10]
+
+
+def scenario(streams: list[dict[str, Any]], services: list[dict[str, Any]] | None = None) -> Any:
+    return scenario_from_data(
+        {
+            "name": "crn",
+            "seed": 9,
+            "horizon": "2d",
+            "cluster": {"pods": [{"name": "p", "nodes": 4, "gpus_per_node": 8, "gpu_type": "B200"}]},
+            "workload": {"synthetic": {"streams": streams}, "inference": services or []},
+        }
+    )
+
+
+def rows_of(table: JobTable, prefix: str) -> list[tuple[Any, ...]]:
+    columns = [getattr(table, name) for name in JobTable.__slots__]
+    return [row for row in zip(*columns, strict=True) if row[0].startswith(prefix)]
+
+
+def test_changing_one_stream_leaves_the_others_jobs_unchanged() -> None:
+    a = {"name": "a", "rate_per_hour": 20, "duration": {"median": 600, "sigma": 1.0}, "tenants": {"sme": 1}}
+    b = {"name": "b", "rate_per_hour": 10, "duration": {"median": 60, "sigma": 0.5}}
+    c = {"name": "c", "services": 3, "profile": "coding"}
+    before = build_workload(scenario([a, b], [c]), LAYOUT).jobs
+    b2 = {**b, "rate_per_hour": 40, "gpus": {2: 1.0}, "outcomes": {"failed": 0.5}}
+    after = build_workload(scenario([a, b2], [c]), LAYOUT).jobs
+    for prefix in ("a-", "c-"):
+        assert rows_of(before, prefix) and rows_of(before, prefix) == rows_of(after, prefix), prefix
+    assert rows_of(before, "b-") != rows_of(after, "b-")
+    # Removing a stream does not change the others either.
+    alone = build_workload(scenario([a]), LAYOUT).jobs
+    assert rows_of(alone, "a-") == rows_of(before, "a-")
+
+
+# --- inference plans ---------------------------------------------------------------------
+
+
+def group(**fields: Any) -> ServiceGroup:
+    data: dict[str, Any] = {"name": "svc", "services": 20, "replica_gpus": {1: 0.5, 2: 0.5}}
+    return ServiceGroup.model_validate({**data, **fields})
+
+
+def autoscaler_by_hand(rate: np.ndarray, spec: ServiceGroup) -> np.ndarray:
+    """Desired replicas per service and interval, written out: observe the previous interval's
+    rate (the first interval observes itself), ceil(rate / (target x capacity)), clamp, then
+    the maximum over the last ceil(window / interval) recommendations."""
+    scaler = spec.autoscaler
+    per = scaler.target_utilisation * spec.replica_capacity
+    window = max(1, math.ceil(scaler.scale_down_window / scaler.interval - 1e-9))
+    services, intervals = rate.shape
+    raw = np.zeros(rate.shape, dtype=int)
+    for s in range(services):
+        for k in range(intervals):
+            observed = rate[s, max(k - 1, 0)]
+            want = math.ceil(observed / per - 1e-9)
+            raw[s, k] = min(max(want, scaler.min_replicas), scaler.max_replicas)
+    out = np.zeros(rate.shape, dtype=int)
+    for k in range(intervals):
+        out[:, k] = raw[:, max(0, k - window + 1) : k + 1].max(axis=1)
+    return out
+
+
+def alive(table: JobTable, plan: Any, dt: float) -> np.ndarray:
+    """Replicas alive in each interval, from the jobs' submit and end_by alone."""
+    count = np.zeros((len(plan), plan.n_intervals), dtype=int)
+    for job_id, submit, end_by in zip(table.job_id, table.submit, table.end_by, strict=True):
+        service = plan.names.index(job_id.rsplit("-r", 1)[0])
+        count[service, round(submit / dt) : round(end_by / dt)] += 1
+    return count
+
+
+def test_replica_jobs_follow_the_autoscaler() -> None:
+    spec = group(
+        rate={"median": 2.0, "sigma": 1.0},
+        profile="chat",
+        autoscaler={"min_replicas": 1, "max_replicas": 6, "scale_down_window": 900},
+    )
+    window = 2 * DAY
+    plan = plan_services(spec, SEED, window, CLOCK, DEFAULT_TENANTS)
+    table = replica_jobs(plan, "B200")
+    dt = 300.0
+    assert plan.n_intervals == 576 and plan.dt == dt
+    assert len(table) > 100
+    assert set(table.job_class) == {"inference"} and set(table.gpu_type) == {"B200"}
+    assert set(table.outcome) == {"completed"} and set(table.priority) == {100}
+    submit, end_by = np.array(table.submit), np.array(table.end_by)
+    assert np.all(np.diff(submit) >= 0)
+    assert np.array_equal(end_by, submit + np.array(table.duration))
+    assert table.requested == table.duration
+    assert np.all(end_by % dt == 0) and np.all(submit % dt == 0)
+    assert np.all(end_by > submit) and end_by.max() == plan.n_intervals * dt
+    # Replica ids: <service>-r<n>, n = 0, 1, ... in submit order per service.
+    seen: dict[str, int] = Counter()
+    for job_id in table.job_id:
+        service, number = job_id.rsplit("-r", 1)
+        assert int(number) == seen[service]
+        seen[service] += 1
+    assert set(seen) <= set(plan.names) and plan.names[0] == "svc-00"
+    # Each job's tenant, tier and GPUs are its service's.
+    for job_id, tenant, tier, gpus in zip(table.job_id, table.tenant, table.tier, table.gpus, strict=True):
+        s = plan.replica_service[job_id]
+        assert (tenant, tier, gpus) == (plan.tenant[s], plan.tier[s], plan.gpus[s])
+    # The alive count per interval is exactly what the autoscaler wants.
+    want = autoscaler_by_hand(plan.rates(0, len(plan)), spec)
+    got = alive(table, plan, dt)
+    assert np.array_equal(got, want)
+    assert got.min() >= 1 and got.max() <= 6 and got.max() == 6
+
+
+def test_min_and_max_replicas_bound_the_alive_count() -> None:
+    spec = group(rate={"median": 3.0, "sigma": 1.5}, autoscaler={"min_replicas": 2, "max_replicas": 4})
+    plan = plan_services(spec, SEED, DAY, CLOCK, DEFAULT_TENANTS)
+    count = alive(replica_jobs(plan, "g"), plan, 300.0)
+    assert count.min() == 2 and count.max() == 4
+    assert np.array_equal(count, autoscaler_by_hand(plan.rates(0, len(plan)), spec))
+
+
+def test_autoscaler_follows_the_coding_profile_up_and_down() -> None:
+    """Zero noise, coding profile: each service's rate is base x level, so the replicas rise in
+    weekday business hours (level 10 x 168 / 740 = 2.27) and fall at night (0.23) every day."""
+    spec = group(
+        services=10,
+        rate={"median": 4.0, "sigma": 0.3},
+        profile="coding",
+        noise={"sigma": 0, "phi": 0},
+    )
+    plan = plan_services(spec, SEED, WEEK, CLOCK, DEFAULT_TENANTS)
+    rates = plan.rates(0, len(plan))
+    level = rates / plan.base[:, None]
+    assert np.allclose(np.unique(level.round(12)), np.array([1, 2, 4, 10]) * 168 / 740)
+    table = replica_jobs(plan, "g")
+    total = alive(table, plan, 300.0).sum(axis=0)
+    # Local hour of each interval's start (interval k covers [300 k, 300 k + 300)).
+    hour_of = CLOCK.hour_of_week(np.arange(plan.n_intervals) * 300.0)
+    for day in range(7):
+        in_day = hour_of // 24 == day
+        night = total[in_day & (hour_of % 24 >= 2) & (hour_of % 24 < 5)]
+        assert night.max() == total[in_day].min()  # the day's trough is at night
+        if day < 5:
+            business = total[in_day & (hour_of % 24 >= 9) & (hour_of % 24 < 18)]
+            assert business.min() >= 1.5 * night.max(), day
+    # After each weekday's peak the count comes back to the night level.
+    nights = [total[(hour_of // 24 == day) & (hour_of % 24 == 3)] for day in range(7)]
+    assert all(np.array_equal(n, nights[0]) for n in nights)
+    assert total.max() >= 3 * nights[0].max()
+
+
+def test_flat_profile_without_noise_keeps_each_service_at_its_base_rate() -> None:
+    spec = group(rate={"median": 1.5, "sigma": 1.0}, profile="flat", noise={"sigma": 0, "phi": 0})
+    plan = plan_services(spec, SEED, DAY, CLOCK, DEFAULT_TENANTS)
+    rates = plan.rates(0, len(plan))
+    assert rates.shape == (20, 288)
+    assert np.array_equal(rates, np.repeat(plan.base[:, None], 288, axis=1))
+    # Hence a constant replica count per service: ceil(base / 1.4), one replica each, all day.
+    table = replica_jobs(plan, "g")
+    expected = np.clip(np.ceil(plan.base / 1.4 - 1e-9), 1, 32).astype(int)
+    assert len(table) == expected.sum()
+    assert set(table.submit) == {0.0} and set(table.end_by) == {DAY}
+
+
+def test_noise_has_mean_one_so_the_mean_rate_is_the_base_rate() -> None:
+    # Coding noise (0.5, 0.29) over 4 weeks (8,064 intervals) on a flat profile: each
+    # service's time mean is its base within ~1.3% (SE); over 40 services within 0.2%.
+    spec = group(services=40, profile="flat", noise={"sigma": 0.5, "phi": 0.29})
+    plan = plan_services(spec, SEED, 4 * WEEK, CLOCK, DEFAULT_TENANTS)
+    ratio = plan.rates(0, len(plan)).mean(axis=1) / plan.base
+    assert abs(ratio.mean() - 1) < 0.01
+    assert np.all(np.abs(ratio - 1) < 0.06)
+
+
+def test_base_rates_are_lognormal_across_services() -> None:
+    spec = group(services=2000, rate={"median": 3.0, "sigma": 0.5})
+    plan = plan_services(spec, SEED, HOUR, CLOCK, DEFAULT_TENANTS)
+    # Median SE ~ 1.25 x 0.5 / sqrt(2000) = 1.4% (5% allowed).
+    assert abs(np.median(plan.base) / 3 - 1) < 0.05
+    assert stats.kstest(np.log(plan.base), "norm", args=(math.log(3), 0.5)).pvalue > 0.01
+    # Replica sizes follow replica_gpus {1: .5, 2: .5}; tenants come from the sme group.
+    assert abs(np.mean(plan.gpus == 1) - 0.5) < 0.04
+    assert set(plan.tier) == {"on-demand"} and all(t.startswith("sme-") for t in plan.tenant)
+    assert plan.names[0] == "svc-0000" and plan.names[-1] == "svc-1999"
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_service_plans_are_deterministic(seed: int) -> None:
+    spec = group(services=5)
+    first = replica_jobs(plan_services(spec, seed, DAY, CLOCK, DEFAULT_TENANTS), "g")
+    again = replica_jobs(plan_services(spec, seed, DAY, CLOCK, DEFAULT_TENANTS), "g")
+    other = replica_jobs(plan_services(spec, seed + 10, DAY, CLOCK, DEFAULT_TENANTS), "g")
+    assert first == again and first != other
