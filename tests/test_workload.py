@@ -26,6 +26,7 @@ from sim.cluster.state import ClusterLayout
 from sim.scenario import scenario_from_data
 from sim.scenario.schema import Cluster
 from sim.scenario.workload import DEFAULT_TENANTS, ServiceGroup, Stream, TenantGroup
+from sim.workload import inference
 from sim.workload.build import build_workload
 from sim.workload.calendar import Calendar
 from sim.workload.inference import plan_services, replica_jobs
@@ -114,7 +115,7 @@ def test_gpu_counts_follow_the_configured_mix() -> None:
     assert set(counts) <= set(mix)
     for gpus, weight in mix.items():
         assert abs(counts[gpus] / len(table) - weight) < 0.02, gpus
-    # The rare big gangs do occur (expected ~100 jobs of 256 or 512 GPUs together... at 0.05%).
+    # The rare big gangs occur too: 256 or 512 GPUs have weight 0.0005 together, ~50 jobs.
     assert counts[256] + counts[512] > 0
 
 
@@ -358,6 +359,11 @@ def scenario(streams: list[dict[str, Any]], services: list[dict[str, Any]] | Non
     )
 
 
+def jobs_built(streams: list[dict[str, Any]], services: list[dict[str, Any]] | None = None) -> JobTable:
+    built = scenario(streams, services)
+    return build_workload(built, ClusterLayout.from_scenario(built.cluster)).jobs
+
+
 def rows_of(table: JobTable, prefix: str) -> list[tuple[Any, ...]]:
     columns = [getattr(table, name) for name in JobTable.__slots__]
     return [row for row in zip(*columns, strict=True) if row[0].startswith(prefix)]
@@ -367,14 +373,14 @@ def test_changing_one_stream_leaves_the_others_jobs_unchanged() -> None:
     a = {"name": "a", "rate_per_hour": 20, "duration": {"median": 600, "sigma": 1.0}, "tenants": {"sme": 1}}
     b = {"name": "b", "rate_per_hour": 10, "duration": {"median": 60, "sigma": 0.5}}
     c = {"name": "c", "services": 3, "profile": "coding"}
-    before = build_workload(scenario([a, b], [c]), LAYOUT).jobs
+    before = jobs_built([a, b], [c])
     b2 = {**b, "rate_per_hour": 40, "gpus": {2: 1.0}, "outcomes": {"failed": 0.5}}
-    after = build_workload(scenario([a, b2], [c]), LAYOUT).jobs
+    after = jobs_built([a, b2], [c])
     for prefix in ("a-", "c-"):
         assert rows_of(before, prefix) and rows_of(before, prefix) == rows_of(after, prefix), prefix
     assert rows_of(before, "b-") != rows_of(after, "b-")
     # Removing a stream does not change the others either.
-    alone = build_workload(scenario([a]), LAYOUT).jobs
+    alone = jobs_built([a])
     assert rows_of(alone, "a-") == rows_of(before, "a-")
 
 
@@ -497,7 +503,7 @@ def test_flat_profile_without_noise_keeps_each_service_at_its_base_rate() -> Non
     rates = plan.rates(0, len(plan))
     assert rates.shape == (20, 288)
     assert np.array_equal(rates, np.repeat(plan.base[:, None], 288, axis=1))
-    # Hence a constant replica count per service: ceil(base / 1.4), one replica each, all day.
+    # Hence a constant count per service, ceil(base / (0.7 x 2)) replicas, each alive all day.
     table = replica_jobs(plan, "g")
     expected = np.clip(np.ceil(plan.base / 1.4 - 1e-9), 1, 32).astype(int)
     assert len(table) == expected.sum()
@@ -524,6 +530,21 @@ def test_base_rates_are_lognormal_across_services() -> None:
     assert abs(np.mean(plan.gpus == 1) - 0.5) < 0.04
     assert set(plan.tier) == {"on-demand"} and all(t.startswith("sme-") for t in plan.tenant)
     assert plan.names[0] == "svc-0000" and plan.names[-1] == "svc-1999"
+
+
+def test_a_services_curve_does_not_depend_on_group_size_or_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Base rates are drawn first (a prefix of the same normals) and each service's noise
+    comes from its own stream, so services 0-4 of a group of 5 and of 12 have the same
+    demand; replica jobs do not depend on how many services make a demand matrix."""
+    small = plan_services(group(services=5), 3, DAY, CLOCK, DEFAULT_TENANTS)
+    large = plan_services(group(services=12), 3, DAY, CLOCK, DEFAULT_TENANTS)
+    assert np.array_equal(small.base, large.base[:5])
+    assert np.array_equal(small.rates(0, 5), large.rates(0, 5))
+    assert np.array_equal(large.rates(3, 7), large.rates(0, 12)[3:7])
+    whole = replica_jobs(large, "g")
+    monkeypatch.setattr(inference, "CHUNK", 5)
+    chunked = replica_jobs(plan_services(group(services=12), 3, DAY, CLOCK, DEFAULT_TENANTS), "g")
+    assert whole == chunked and len(whole) > 12
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -5,14 +5,15 @@ then all arrivals join the queue, then exactly one decision pass runs. Arrivals 
 completions are callbacks on events scheduled at absolute instants (no process per job).
 Each callback ends by checking ``clock.peek()``: if another event shares this instant, the
 pass waits for the last of them, so N simultaneous events give one pass. Completions always
-come before the pass, so their order relative to arrivals within an instant cannot matter.
+come before the pass, and arrivals are scheduled after the completions of their instant.
 
 A sampler, at URGENT priority, records the state just before the events of its instant.
 A run ends when no event is left, or at the horizon (events at or after it do not run).
 
 A job accepting several GPU types (``a|b`` in ``gpu_type``, or ``*`` for any type of the
-cluster, in the order pods list them) is bound to one when it arrives: the first listed type that can place it at that moment (counting the
-completions of the instant, not the arrivals queued with it), else the hostable type with
+cluster, in the order pods list them) is bound to one when it arrives: the first listed
+type that can place it at that moment (counting the completions of the instant, not the
+arrivals queued with it), else the hostable type with
 the least queued GPU demand per GPU of capacity (ties: listed order). Its duration and
 estimate are for the first listed type, scaled by speed[first] / speed[bound]. Policies
 see only the bound type. A job with an ``end_by`` instant (an inference replica) ends
@@ -28,7 +29,7 @@ import math
 from collections.abc import Callable
 
 from sim.cluster.state import ClusterLayout, ClusterState, Placement
-from sim.engine.clock import URGENT, Call, Clock
+from sim.engine.clock import NORMAL, URGENT, Call, Clock
 from sim.engine.queue import JobQueue
 from sim.engine.results import collect
 from sim.errors import SimError
@@ -36,6 +37,10 @@ from sim.metrics.fragmentation import stranded_gpus_by_count
 from sim.policies.base import Placer, Scheduler
 from sim.records import RunRecords
 from sim.workload.jobs import ANY_GPU_TYPE, JobTable
+
+# Arrivals run after the completions and withdrawals of their instant (NORMAL), so a job
+# bound to a GPU type on arrival sees the GPUs those free. The pass comes after both anyway.
+ARRIVALS = NORMAL + 1
 
 
 class Engine:
@@ -236,7 +241,7 @@ class Engine:
             i += 1
         self._next_arrival = i
         if i < n:
-            self.clock.at(submit[i], self._on_arrivals)
+            self.clock.at(submit[i], self._on_arrivals, priority=ARRIVALS)
         self._after_event()
 
     def _rejection(self, gpus: int, gpu_type: str) -> str:
@@ -364,7 +369,7 @@ class Engine:
         jobs = self.jobs
         if len(jobs):
             first = jobs.submit[0]
-            self.clock.at(first, self._on_arrivals)
+            self.clock.at(first, self._on_arrivals, priority=ARRIVALS)
             # Samples fall on whole multiples of the interval, from the first one at or before `first`.
             self.clock.at(first - first % self.sample_interval, self._on_sample, priority=URGENT)
         # The run makes millions of small acyclic objects (events, keys, segments, records)

@@ -3,7 +3,8 @@
 For each service group in ``records.services``: a replica serves from its segment's start
 plus the group's ``scale_up_delay`` (cold start) to the segment's end; the requests of
 interval k are judged against the replicas ready for the whole interval, by M/M/c
-(``sim.metrics.inference.slo_by_interval``). The demand is regenerated from the plan,
+(``sim.metrics.inference.slo_by_interval``); a last interval cut by the horizon is not
+judged. The demand is regenerated from the plan,
 chunk by chunk, so memory stays bounded.
 
 attainment = attained requests / requests; unserved share = unserved requests / requests;
@@ -58,14 +59,15 @@ def evaluate(records: RunRecords) -> list[GroupResult]:
                 service.append(index)
                 ready.append(segment.start_time + delay)
                 end.append(segment.end_time)
+        judged = plan.judged_intervals
         totals = summarise_services(
-            plan.rates,
+            lambda lo, hi, plan=plan, judged=judged: plan.rates(lo, hi)[:, :judged],
             np.array(service, dtype=np.int64),
             np.array(ready, dtype=float),
             np.array(end, dtype=float),
             np.full(len(plan), plan.spec.replica_capacity),
             plan.dt,
-            plan.n_intervals,
+            judged,
             plan.spec.slo.latency,
         )
         results.append(GroupResult(plan, totals))
@@ -140,7 +142,7 @@ def interval_series(results: list[GroupResult]) -> dict[str, dict[str, np.ndarra
     for result in results:
         plan, totals = result.plan, result.totals
         series[plan.spec.name] = {
-            "time": np.arange(plan.n_intervals) * plan.dt,
+            "time": np.arange(plan.judged_intervals) * plan.dt,
             "requests": totals.interval_requests,
             "attained": totals.interval_attained,
             "unserved": totals.interval_unserved,

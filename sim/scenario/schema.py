@@ -208,7 +208,9 @@ class Scenario(Model):
         if synthetic is not None and synthetic.arrivals_for is None and self.horizon is None:
             raise ValueError("horizon must be set when workload.synthetic.arrivals_for is not (got neither)")
         if self.workload.inference and self.service_window() is None:
-            raise ValueError("horizon must be set when workload.inference is given: services run until it")
+            raise ValueError(
+                "horizon must be set when workload.inference is given: services run until it (got none)"
+            )
         for where, gpu_type in named:
             if gpu_type not in types:
                 raise ValueError(

@@ -277,6 +277,8 @@ class ServiceGroup(Model):
     @model_validator(mode="after")
     def _laws(self) -> ServiceGroup:
         _check_counts("replica_gpus", self.replica_gpus)
+        if isinstance(self.tenants, int) and self.tenants <= 0:
+            raise ValueError(f"tenants must be a number > 0 or a mapping of groups (got {self.tenants})")
         if isinstance(self.tenants, dict):
             if not self.tenants:
                 raise ValueError("tenants must name at least one tenant group")

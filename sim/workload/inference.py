@@ -34,13 +34,15 @@ class ServicePlan:
     """One service group as generated: per-service laws and the interval grid.
 
     ``level`` is the profile multiplier of each interval; ``replica_service`` maps each
-    replica job id to its service's index.
+    replica job id to its service's index. Replicas cover ``n_intervals`` (the last may end
+    past the window); the SLO judges the ``judged_intervals`` that lie wholly inside it.
     """
 
     spec: ServiceGroup
     seed: int
     dt: float
     n_intervals: int
+    judged_intervals: int
     level: np.ndarray
     base: np.ndarray
     gpus: np.ndarray
@@ -93,13 +95,13 @@ def plan_services(
     tenant, tier = draw_tenants(rng, count, spec.tenants, groups, spec.name)
     dt = spec.autoscaler.interval
     n_intervals = max(1, math.ceil(window / dt - 1e-9))
+    judged = math.floor(window / dt + 1e-9)
     midpoints = (np.arange(n_intervals) + 0.5) * dt
     level = profile_array(spec.profile)[clock.hour_of_week(midpoints)]
     width = max(2, len(str(count)))
     names = [f"{spec.name}-{s:0{width}d}" for s in range(count)]
-    return ServicePlan(
-        spec, seed, dt, n_intervals, level, base, gpus, names, tenant, tier, noise_of(spec), {}
-    )
+    noise = noise_of(spec)
+    return ServicePlan(spec, seed, dt, n_intervals, judged, level, base, gpus, names, tenant, tier, noise, {})
 
 
 def replica_jobs(plan: ServicePlan, gpu_type: str) -> JobTable:
