@@ -6,6 +6,7 @@ from sim.policies import SCHEDULERS
 from sim.policies.base import Scheduler, SchedulingContext
 from sim.policies.scheduling.backfill import backfill_each_type
 from sim.policies.scheduling.fifo import start_heads
+from sim.policies.scheduling.spot import preempt_spot_for_queue
 
 
 @SCHEDULERS.register("easy")
@@ -30,9 +31,21 @@ class Easy(Scheduler):
     O(queued jobs of the GPU types that have free GPUs); a placement attempt is made only
     for a job whose shape (GPUs, type) was not refused at a shorter requested time since
     the last start in the pass (see ``backfill``).
+
+    ``preempt_spot`` (default false): after the pass, queued jobs of a tier other than spot
+    take GPUs from running spot-tier jobs, in queue order (``spot.preempt_spot_for_queue``);
+    the spot jobs requeue with their work left and pay the restart overhead. This can delay
+    the head's reservation when the head is a spot job (spot capacity is not guaranteed).
     """
+
+    def __init__(self, *, preempt_spot: bool = False) -> None:
+        if not isinstance(preempt_spot, bool):
+            raise ValueError(f"'preempt_spot' must be true or false (got {preempt_spot!r})")
+        self.preempt_spot = preempt_spot
 
     def select(self, ctx: SchedulingContext) -> None:
         head = start_heads(ctx)
         if head is not None:
             backfill_each_type(ctx, head)
+            if self.preempt_spot:
+                preempt_spot_for_queue(ctx)
