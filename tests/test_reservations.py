@@ -31,6 +31,7 @@ class RecordingEasy(Easy):
     """EASY that remembers the first shadow time each blocked head was given."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.first_shadow: dict[int, float] = {}
 
     def select(self, ctx: SchedulingContext) -> None:

@@ -15,7 +15,8 @@ cluster, in the order pods list them) is bound to one when it arrives: the first
 type that can place it at that moment (counting the completions of the instant, not the
 arrivals queued with it), else the hostable type with
 the least queued GPU demand per GPU of capacity (ties: listed order). Its duration and
-estimate are for the first listed type, scaled by speed[first] / speed[bound]. Policies
+estimate are for the first listed type, scaled by speed[first] / speed[bound] (except for
+jobs with an ``end_by``, whose lifetime is set by it). Policies
 see only the bound type. A job with an ``end_by`` instant (an inference replica) ends
 there if running and is withdrawn there if still queued.
 """
@@ -262,7 +263,7 @@ class Engine:
         jobs.gpu_type[job] = chosen
         speed = self.layout.speed
         scale = speed.get(types[0], 1.0) / speed[chosen]
-        if scale != 1.0:
+        if scale != 1.0 and job not in self._deadline:  # a replica ends at its end_by, whatever the speed
             jobs.duration[job] *= scale
             jobs.requested[job] *= scale
             self.work_left[job] = jobs.duration[job]

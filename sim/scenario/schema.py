@@ -201,6 +201,19 @@ class Scenario(Model):
         return value
 
     @model_validator(mode="after")
+    def _start_exists(self) -> Scenario:
+        from sim.workload.calendar import Calendar
+
+        try:
+            Calendar(self.start, self.timezone)
+        except ValueError as error:
+            raise ValueError(
+                f"start must be a local time that exists in {self.timezone}: {error} "
+                f"(got {self.start.isoformat()})"
+            ) from None
+        return self
+
+    @model_validator(mode="after")
     def _gpu_types_exist(self) -> Scenario:
         types = {self.cluster.pod_hardware(pod)[0] for pod in self.cluster.pods}
         named = self.workload.gpu_type_fields() + [(f"cluster.speed.{t}", t) for t in self.cluster.speed]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.scenario.base import Duration, Model, Name
 
 Tier = Literal["reserved", "on-demand", "spot"]
-GpuTypes = Name | list[Name]
+GpuTypes = Name | Annotated[list[Name], Field(min_length=1)]
 
 
 class TraceSpec(Model):
