@@ -91,3 +91,23 @@ def test_placement_contract(name: str) -> None:
     first, second = sim.run(scenario("easy", name)), sim.run(scenario("easy", name))
     check_segments(first)
     assert first.jobs == second.jobs
+
+
+def test_spot_preemption_and_multi_type_jobs_keep_the_contract() -> None:
+    """easy with preempt_spot, tenants of all three tiers and a stream accepting both GPU
+    types: still no over-allocation, whole gangs, the bound type respected, deterministic;
+    and spot jobs (only they) were preempted."""
+    data = scenario({"name": "easy", "params": {"preempt_spot": True}})
+    streams = data["workload"]["synthetic"]["streams"]
+    for stream in streams:
+        stream["tenants"] = {"sme": 0.4, "industry": 0.3, "research": 0.3}  # tiers on-demand/reserved/spot
+    streams.append(
+        {"name": "either", "gpu_type": ["RTX", "B200"], "load": 0.2, "duration": streams[1]["duration"],
+         "gpus": {1: 0.5, 4: 0.5}, "tenants": {"research": 1.0}}
+    )  # fmt: skip
+    first, second = sim.run(data), sim.run(data)
+    check_segments(first)
+    assert first.jobs == second.jobs and first.records.segments == second.records.segments
+    preempted = [job for job in first.jobs if job.preemptions]
+    assert preempted and all(job.tier == "spot" for job in preempted)
+    assert {job.gpu_type for job in first.jobs if job.job_id.startswith("either")} == {"RTX", "B200"}

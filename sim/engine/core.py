@@ -206,6 +206,11 @@ class Engine:
             done += self.now - self._segment_start[job]
         return done
 
+    def running_since(self, job: int) -> float:
+        """When a running job's current segment started."""
+        self.placement_of(job)  # raises if the job is not running
+        return self._segment_start[job]
+
     def placement_of(self, job: int) -> Placement:
         placement = self.placements[job]
         if placement is None:

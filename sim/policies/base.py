@@ -51,6 +51,10 @@ class SchedulingContext(Protocol):
         """The running jobs of one GPU type, sorted as ``running``."""
         ...
 
+    def running_since(self, job: int) -> float:
+        """When a running job's current segment started."""
+        ...
+
     def queue_of_type(self, gpu_type: str) -> QueueView:
         """The queued jobs of one GPU type, in queue order (a view of ``queue``)."""
         ...

@@ -32,8 +32,9 @@ class Easy(Scheduler):
     for a job whose shape (GPUs, type) was not refused at a shorter requested time since
     the last start in the pass (see ``backfill``).
 
-    ``preempt_spot`` (default false): after the pass, queued jobs of a tier other than spot
-    take GPUs from running spot-tier jobs, in queue order (``spot.preempt_spot_for_queue``);
+    ``preempt_spot`` (default false): once a head is blocked, queued jobs of a tier other
+    than spot take GPUs from running spot-tier jobs, in queue order
+    (``spot.preempt_spot_for_queue``), then heads are started again and the backfill runs;
     the spot jobs requeue with their work left and pay the restart overhead. This can delay
     the head's reservation when the head is a spot job (spot capacity is not guaranteed).
     """
@@ -45,7 +46,7 @@ class Easy(Scheduler):
 
     def select(self, ctx: SchedulingContext) -> None:
         head = start_heads(ctx)
+        if head is not None and self.preempt_spot and preempt_spot_for_queue(ctx):
+            head = start_heads(ctx)  # before backfilling: a spot job is never started and stopped at once
         if head is not None:
             backfill_each_type(ctx, head)
-            if self.preempt_spot:
-                preempt_spot_for_queue(ctx)

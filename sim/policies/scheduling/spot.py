@@ -50,13 +50,16 @@ def victims(ctx: SchedulingContext, gpus: int, gpu_type: str) -> list[int] | Non
     preempts the spot jobs started last first, until enough are free. A larger job needs
     ``nodes_needed`` whole nodes: the wholly reclaimable nodes needing the fewest GPUs
     preempted (ties: node id), every spot job on them preempted. A spot job spanning nodes
-    frees all its nodes; only the GPUs on chosen nodes count.
+    frees all its nodes; only the GPUs on chosen nodes count. Spot jobs that started at
+    this instant are not candidates.
     """
     layout, cluster, jobs = ctx.cluster.layout, ctx.cluster, ctx.jobs
     gpn = layout.gpus_per_node[gpu_type]
     held: dict[int, list[tuple[float, int]]] = {}  # node -> (elapsed, job) of spot jobs on it
     for _, _, job in ctx.running_of_type(gpu_type):
-        if jobs.tier[job] == SPOT:
+        # A spot job started in this very pass is left alone: stopping it at once wastes nothing
+        # less than not starting it, and a zero-length run says nothing.
+        if jobs.tier[job] == SPOT and ctx.running_since(job) < ctx.now:
             placement = ctx.placement_of(job)
             for node in placement.nodes:
                 held.setdefault(node, []).append((ctx.elapsed(job), job))
