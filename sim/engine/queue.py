@@ -41,6 +41,16 @@ class JobQueue:
         queued, order = self._queued, self._order
         return (order[i] for i in range(self._first, len(order)) if queued[order[i]])
 
+    def after(self, job: int) -> Iterator[int]:
+        """Queued jobs with a number above ``job``, in order (removing while iterating is fine)."""
+        queued, order = self._queued, self._order
+        start = bisect.bisect_right(order, job, lo=self._first)
+        return (order[i] for i in range(start, len(order)) if queued[order[i]])
+
+    def last(self) -> int:
+        """The highest job number listed (queued or not yet dropped), -1 if none."""
+        return self._order[-1] if self._order else -1
+
     def head(self) -> int:
         """The first queued job (IndexError if none)."""
         order, queued = self._order, self._queued

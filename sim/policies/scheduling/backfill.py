@@ -12,7 +12,7 @@ The ``check_*`` helpers validate scheduler parameters with messages of the form
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sim.policies.base import SchedulingContext
 from sim.policies.scheduling.reservation import HeadReservation
@@ -50,13 +50,17 @@ def start_then_backfill(
     return started
 
 
-def backfill_each_type(ctx: SchedulingContext, head: int) -> list[int]:
+def backfill_each_type(
+    ctx: SchedulingContext, head: int, after: Mapping[str, int] | None = None
+) -> list[int]:
     """EASY's backfill after the blocked ``head``, over each GPU type's own queue.
 
     The same starts as one scan of the whole queue after the head: a job's fate depends only
     on its own type's nodes and, for the head's type, the head's reservation (built only if
     that type has a free GPU), so the types can be scanned one after another. What it saves:
-    a type with no free GPU costs nothing, however long its queue.
+    a type with no free GPU costs nothing, however long its queue. Where ``after`` maps a
+    type to a job number, only that type's jobs numbered above it are candidates (the
+    caller knows the others would be refused).
     """
     started: list[int] = []
     free_by_type = ctx.cluster.free_by_type
@@ -65,7 +69,9 @@ def backfill_each_type(ctx: SchedulingContext, head: int) -> list[int]:
         if free_by_type[gpu_type]:
             reservation = HeadReservation(ctx, head) if gpu_type == head_type else None
             queue = ctx.queue_of_type(gpu_type)
-            started += backfill(ctx, reservation, (job for job in queue if job != head), gpu_type)
+            since = -1 if after is None else after.get(gpu_type, -1)
+            candidates = queue.after(since) if since >= 0 else iter(queue)
+            started += backfill(ctx, reservation, (job for job in candidates if job != head), gpu_type)
     return started
 
 

@@ -30,7 +30,9 @@ class Easy(Scheduler):
     Tie-breaking: queue order. Complexity per pass: O(running) for the shadow time plus
     O(queued jobs of the GPU types that have free GPUs); a placement attempt is made only
     for a job whose shape (GPUs, type) was not refused at a shorter requested time since
-    the last start in the pass (see ``backfill``).
+    the last start in the pass (see ``backfill``). A pass after a pass that started nothing,
+    with nothing started or ended since and the same head, looks only at the jobs that
+    arrived in between (the others would be refused again).
 
     ``preempt_spot`` (default false): once a head is blocked, queued jobs of a tier other
     than spot take GPUs from running spot-tier jobs, in queue order
@@ -43,10 +45,33 @@ class Easy(Scheduler):
         if not isinstance(preempt_spot, bool):
             raise ValueError(f"'preempt_spot' must be true or false (got {preempt_spot!r})")
         self.preempt_spot = preempt_spot
+        # Per GPU type: (type's cluster version, head, last job number) after a pass that
+        # started nothing of that type.
+        self._quiet: dict[str, tuple[int, int, int]] = {}
 
     def select(self, ctx: SchedulingContext) -> None:
+        versions = ctx.cluster.version_by_type
+        before = dict(versions)
         head = start_heads(ctx)
         if head is not None and self.preempt_spot and preempt_spot_for_queue(ctx):
             head = start_heads(ctx)  # before backfilling: a spot job is never started and stopped at once
-        if head is not None:
-            backfill_each_type(ctx, head)
+        if head is None:
+            self._quiet = {}
+            return
+        # If the last pass started nothing of a type and nothing of it has started or ended
+        # since, with the same head, every job of that type it saw would be refused again
+        # (same nodes, same projection for the head's type; later, a job is only less likely
+        # to be gone by the shadow time): only the jobs that arrived since need a look. The
+        # schedule is exactly that of a full scan.
+        after = {
+            gpu_type: last
+            for gpu_type, (version, quiet_head, last) in self._quiet.items()
+            if version == versions[gpu_type] and quiet_head == head
+        }
+        backfill_each_type(ctx, head, after)
+        last = ctx.queue.last()
+        self._quiet = {
+            gpu_type: (version, head, last)
+            for gpu_type, version in versions.items()
+            if version == before[gpu_type]
+        }
