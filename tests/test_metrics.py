@@ -252,3 +252,14 @@ def test_summary_table_lines(summary: dict) -> None:
     assert "mean 34s" in text and "p95 1.47m" in text  # 88 s
     assert "6 total, 3 completed, 1 failed, 1 rejected, 1 unfinished" in text
     assert "makespan" in text and "3.33m" in text
+
+
+def test_summary_table_shows_inference_attainment_per_tier(summary: dict) -> None:
+    """With services, one more row: attainment over all requests, then per tier; none without."""
+    assert "inference SLO" not in summary_table(summary)
+    inference = {
+        "attainment": 0.8912,
+        "by_tier": {"on-demand": {"attainment": 0.9041}, "reserved": {"attainment": None}},
+    }
+    text = summary_table({**summary, "inference": inference})
+    assert "inference SLO     89.1% of requests (on-demand 90.4%, reserved -)" in text

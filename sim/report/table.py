@@ -23,6 +23,10 @@ def _duration(value: Any) -> str:
     return MISSING if value is None else format_duration(float(value))
 
 
+def _percent(value: Any) -> str:
+    return MISSING if value is None else f"{100.0 * value:.1f}%"
+
+
 def _section(summary: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = summary.get(key)
     return value if isinstance(value, Mapping) else {}
@@ -30,7 +34,8 @@ def _section(summary: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def summary_table(summary: Mapping[str, Any]) -> str:
     """Rows: jobs by status, utilisation %, wait mean/p50/p95/p99 (humanised), bounded
-    slowdown mean, throughput (jobs/h) and makespan; labels left, values aligned after them.
+    slowdown mean, throughput (jobs/h), makespan, and inference SLO attainment overall and
+    per tier when the run has services; labels left, values aligned after them.
     """
     jobs = _section(summary, "jobs")
     statuses = [*STATUSES, *sorted(key for key in jobs if key not in STATUSES and key != "total")]
@@ -47,5 +52,10 @@ def summary_table(summary: Mapping[str, Any]) -> str:
         ("throughput", f"{_number(summary.get('throughput_jobs_per_hour'), '.4g')} jobs/h"),
         ("makespan", _duration(summary.get("makespan"))),
     ]
+    inference = _section(summary, "inference")
+    if inference:
+        tiers = _section(inference, "by_tier")
+        per_tier = ", ".join(f"{tier} {_percent(block.get('attainment'))}" for tier, block in tiers.items())
+        rows.append(("inference SLO", f"{_percent(inference.get('attainment'))} of requests ({per_tier})"))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
