@@ -11,7 +11,6 @@ simulation and the peak RSS.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import resource
 import statistics
@@ -26,12 +25,10 @@ DEFAULT = Path(__file__).resolve().parents[1] / "scenarios" / "munich.yaml"
 
 def one_run(scenario: str, settings: list[str], plots: bool) -> dict[str, float]:
     """Run once in this process and return the phase times (seconds), job count and peak RSS."""
-    from sim.api import resolve
+    from sim.api import resolve, run_workload
     from sim.cluster.state import ClusterLayout
-    from sim.engine.core import Engine
     from sim.metrics import summarize
     from sim.metrics.slo import evaluate
-    from sim.policies import PLACEMENTS, SCHEDULERS
     from sim.report import write_results
     from sim.workload.build import build_workload
 
@@ -43,16 +40,7 @@ def one_run(scenario: str, settings: list[str], plots: bool) -> dict[str, float]
     workload = build_workload(resolved, layout)
     phases["build"] = time.perf_counter() - began
     mark = time.perf_counter()
-    engine = Engine(
-        layout,
-        workload.jobs,
-        SCHEDULERS.create(resolved.scheduler.name, resolved.scheduler.params),
-        PLACEMENTS.create(resolved.placement.name, resolved.placement.params),
-        horizon=resolved.horizon,
-        sample_interval=resolved.metrics.sample_interval,
-        restart_overhead=resolved.preemption.restart_overhead,
-    )
-    records = dataclasses.replace(engine.run(), dropped=workload.drops, services=tuple(workload.services))
+    records = run_workload(resolved, layout, workload)
     phases["simulate"] = time.perf_counter() - mark
     mark = time.perf_counter()
     services = evaluate(records)

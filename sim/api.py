@@ -21,7 +21,7 @@ from sim.engine.core import Engine
 from sim.policies import PLACEMENTS, SCHEDULERS
 from sim.records import JOB_COLUMNS, JobRecord, RunRecords
 from sim.scenario import Scenario, load_scenario, scenario_from_data
-from sim.workload.build import build_workload
+from sim.workload.build import Workload, build_workload
 
 __version__ = "0.1.0"
 
@@ -78,7 +78,16 @@ def _yaml_value(value: Any) -> str:
 def simulate(scenario: Scenario, on_progress: Callable[[float], None] | None = None) -> RunRecords:
     """Build the workload and run the engine once; returns the records."""
     layout = ClusterLayout.from_scenario(scenario.cluster)
-    workload = build_workload(scenario, layout)
+    return run_workload(scenario, layout, build_workload(scenario, layout), on_progress)
+
+
+def run_workload(
+    scenario: Scenario,
+    layout: ClusterLayout,
+    workload: Workload,
+    on_progress: Callable[[float], None] | None = None,
+) -> RunRecords:
+    """Run the engine once on a built workload with the scenario's policies; returns the records."""
     scheduler = SCHEDULERS.create(scenario.scheduler.name, scenario.scheduler.params)
     placer = PLACEMENTS.create(scenario.placement.name, scenario.placement.params)
     engine = Engine(

@@ -116,7 +116,6 @@ class ClusterView(Protocol):
     free_by_pod: list[int]
     whole_free_by_pod: list[int]
     nodes_by_free: dict[str, list[list[int]]]
-    version: int
     version_by_type: dict[str, int]
 
     def free_whole_nodes(self, pod: PodInfo, limit: int) -> list[int]: ...
@@ -132,8 +131,7 @@ class ClusterState:
         self.free_by_pod = [pod.gpus for pod in layout.pods]
         self.whole_free_by_pod = [pod.nodes for pod in layout.pods]
         self.free_total = layout.capacity
-        # Bumped by every allocate and release (of that type): "has anything changed since?"
-        self.version = 0
+        # Bumped by every allocate and release of a type: "has anything of it changed since?"
         self.version_by_type = dict.fromkeys(layout.gpu_types, 0)
         self.nodes_by_free = {}
         for gpu_type, gpn in layout.gpus_per_node.items():
@@ -192,7 +190,6 @@ class ClusterState:
             elif new == gpn:
                 self.whole_free_by_pod[pod] += 1
         moved = delta * len(placement.nodes)
-        self.version += 1
         self.version_by_type[gpu_type] += 1
         self.free_by_type[gpu_type] += moved
         self.free_total += moved

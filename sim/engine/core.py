@@ -128,18 +128,14 @@ class Engine:
         jobs = self.jobs
         gpu_type = jobs.gpu_type[job]
         self.cluster.check(placement, jobs.gpus[job], gpu_type)
-        self.queue.remove(job)
-        self._queue_by_type[gpu_type].remove(job)
+        self._dequeue(job)
         self.cluster.allocate(placement, gpu_type)
         now = self.now
         self.placements[job] = placement
         if math.isnan(self.start_time[job]):
             self.start_time[job] = now
         self._segment_start[job] = now
-        job_class = jobs.job_class[job]
-        self._queued_gpus[job_class] -= jobs.gpus[job]
-        self._queued_by_type[gpu_type] -= jobs.gpus[job]
-        self._running_jobs[job_class] += 1
+        self._running_jobs[jobs.job_class[job]] += 1
         factor = self._slowdown[job] = self.slowdown(placement)
         key = (now + self.estimate_left[job] * factor, self._started, job)
         bisect.insort(self.running, key)
@@ -158,7 +154,7 @@ class Engine:
         scenario's ``restart_overhead`` of extra run time, which its estimate grows by too.
         """
         placement = self.placement_of(job)
-        now, jobs = self.now, self.jobs
+        now = self.now
         ran = now - self._segment_start[job]
         self._ran[job] = self._ran.get(job, 0.0) + ran
         worked = ran / self._slowdown[job]
@@ -172,10 +168,7 @@ class Engine:
         self._overhead[job] = overhead
         self.preemptions[job] = self.preemptions.get(job, 0) + 1
         self._queued_since[job] = now
-        self.queue.add(job)
-        self._queue_by_type[jobs.gpu_type[job]].add(job)
-        self._queued_gpus[jobs.job_class[job]] += jobs.gpus[job]
-        self._queued_by_type[jobs.gpu_type[job]] += jobs.gpus[job]
+        self._enqueue(job)
 
     def running_of_type(self, gpu_type: str) -> list[tuple[float, int, int]]:
         """The running jobs of one GPU type, sorted as ``running``."""
@@ -234,14 +227,11 @@ class Engine:
             shape = (jobs.gpus[i], jobs.gpu_type[i])
             reason = rejections.get(shape)
             if reason is None:
-                reason = rejections[shape] = self._rejection(*shape)
+                reason = self._rejection(*shape)
             if reason:
                 self.rejected[i] = reason
             else:
-                self.queue.add(i)
-                self._queue_by_type[shape[1]].add(i)
-                self._queued_gpus[jobs.job_class[i]] += jobs.gpus[i]
-                self._queued_by_type[shape[1]] += shape[0]
+                self._enqueue(i)
                 if deadline and i in deadline:
                     self.clock.at(deadline[i], self._on_deadline, i)
             i += 1
@@ -250,9 +240,32 @@ class Engine:
             self.clock.at(submit[i], self._on_arrivals, priority=ARRIVALS)
         self._after_event()
 
+    def _enqueue(self, job: int) -> None:
+        """Queue a job: the queue, its type's queue, and the queued-GPU counters."""
+        jobs = self.jobs
+        gpu_type, gpus = jobs.gpu_type[job], jobs.gpus[job]
+        self.queue.add(job)
+        self._queue_by_type[gpu_type].add(job)
+        self._queued_gpus[jobs.job_class[job]] += gpus
+        self._queued_by_type[gpu_type] += gpus
+
+    def _dequeue(self, job: int) -> None:
+        """Undo ``_enqueue`` (the job starts or is withdrawn)."""
+        jobs = self.jobs
+        gpu_type, gpus = jobs.gpu_type[job], jobs.gpus[job]
+        self.queue.remove(job)
+        self._queue_by_type[gpu_type].remove(job)
+        self._queued_gpus[jobs.job_class[job]] -= gpus
+        self._queued_by_type[gpu_type] -= gpus
+
     def _rejection(self, gpus: int, gpu_type: str) -> str:
-        """Why a job of this shape can never run here ('' if it can)."""
-        return self.layout.rejection(gpus, gpu_type) or self.placer.rejection(self.layout, gpus, gpu_type)
+        """Why a job of this shape can never run here ('' if it can), remembered per shape."""
+        reason = self._rejections.get((gpus, gpu_type))
+        if reason is None:
+            layout = self.layout
+            reason = layout.rejection(gpus, gpu_type) or self.placer.rejection(layout, gpus, gpu_type)
+            self._rejections[gpus, gpu_type] = reason
+        return reason
 
     def _bind(self, job: int, types: list[str]) -> None:
         """Bind a job accepting several GPU types to one (rule in the module docstring)."""
@@ -279,11 +292,7 @@ class Engine:
         job: int = event.value
         self.now = self.clock.now
         if job in self.queue:
-            jobs = self.jobs
-            self.queue.remove(job)
-            self._queue_by_type[jobs.gpu_type[job]].remove(job)
-            self._queued_gpus[jobs.job_class[job]] -= jobs.gpus[job]
-            self._queued_by_type[jobs.gpu_type[job]] -= jobs.gpus[job]
+            self._dequeue(job)
             self.withdrawn[job] = self.now
             self._after_event()
         else:

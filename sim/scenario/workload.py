@@ -123,6 +123,16 @@ def _check_counts(what: str, weights: dict[int, float]) -> None:
         raise ValueError(f"{what} must map counts > 0 to weights (got {sorted(weights)})")
 
 
+def _check_tenants(tenants: int | dict[str, float]) -> None:
+    """A number of anonymous tenants > 0, or a non-empty mapping of groups to weights > 0."""
+    if isinstance(tenants, int) and tenants <= 0:
+        raise ValueError(f"tenants must be a number > 0 or a mapping of groups (got {tenants})")
+    if isinstance(tenants, dict):
+        if not tenants:
+            raise ValueError("tenants must name at least one tenant group")
+        _check_weights("tenants", tenants)
+
+
 class TenantGroup(Model):
     """``count`` tenants named ``<name>-<rank>``; the tenant of rank k has activity weight k^-skew."""
 
@@ -181,12 +191,7 @@ class Stream(Model):
             raise ValueError("a stream must give exactly one of rate_per_hour or load")
         _check_counts("gpus", self.gpus)
         _check_counts("array_size", self.array_size)
-        if isinstance(self.tenants, int) and self.tenants <= 0:
-            raise ValueError(f"tenants must be a number > 0 or a mapping of groups (got {self.tenants})")
-        if isinstance(self.tenants, dict):
-            if not self.tenants:
-                raise ValueError("tenants must name at least one tenant group")
-            _check_weights("tenants", self.tenants)
+        _check_tenants(self.tenants)
         share = sum(self.outcomes.values())
         if any(not (0 <= v <= 1) for v in self.outcomes.values()) or share > 1:
             raise ValueError(f"outcomes must be shares in [0, 1] summing to <= 1 (got {dict(self.outcomes)})")
@@ -277,12 +282,7 @@ class ServiceGroup(Model):
     @model_validator(mode="after")
     def _laws(self) -> ServiceGroup:
         _check_counts("replica_gpus", self.replica_gpus)
-        if isinstance(self.tenants, int) and self.tenants <= 0:
-            raise ValueError(f"tenants must be a number > 0 or a mapping of groups (got {self.tenants})")
-        if isinstance(self.tenants, dict):
-            if not self.tenants:
-                raise ValueError("tenants must name at least one tenant group")
-            _check_weights("tenants", self.tenants)
+        _check_tenants(self.tenants)
         _check_profile(self.profile)
         return self
 

@@ -58,16 +58,9 @@ class ServicePlan:
     def rates(self, lo: int, hi: int) -> np.ndarray:
         """Request rates (requests/s) of services ``lo..hi-1`` in every interval."""
         sigma, phi = self.noise
-        noise = (
-            np.stack(
-                [
-                    services.ar1_lognormal(self._noise_stream(s), self.n_intervals, sigma, phi)
-                    for s in range(lo, hi)
-                ]
-            )
-            if hi > lo
-            else np.zeros((0, self.n_intervals))
-        )
+        noise = np.zeros((hi - lo, self.n_intervals))
+        for row, s in enumerate(range(lo, hi)):
+            noise[row] = services.ar1_lognormal(self._noise_stream(s), self.n_intervals, sigma, phi)
         return services.demand_rates(self.base[lo:hi], self.level[None, :], noise)
 
     def _noise_stream(self, service: int) -> np.random.Generator:

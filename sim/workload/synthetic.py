@@ -20,7 +20,7 @@ from scipy.stats import norm
 
 from sim.cluster.state import ClusterLayout
 from sim.rng import stream as random_stream
-from sim.scenario.workload import Factor, Levels, Lognormal, Stream, TenantGroup
+from sim.scenario.workload import Factor, Levels, Stream, TenantGroup
 from sim.workload import calendar
 from sim.workload.calendar import Calendar
 from sim.workload.jobs import JobTable
@@ -47,11 +47,6 @@ def capped_lognormal_mean(median: float, sigma: float, cap: float | None) -> flo
         return min(median, cap)
     z = (math.log(cap) - mu) / s
     return math.exp(mu + s * s / 2) * float(norm.cdf(z - s)) + cap * float(norm.sf(z))
-
-
-def mean_duration(law: Lognormal) -> float:
-    """E[min(X, max)] of a duration law (see ``capped_lognormal_mean``)."""
-    return capped_lognormal_mean(law.median, law.sigma, law.max)
 
 
 def mean_gpu_seconds(spec: Stream, layout: ClusterLayout, gpu_type: str) -> float:

@@ -55,43 +55,38 @@ def victims(ctx: SchedulingContext, gpus: int, gpu_type: str) -> list[int] | Non
     """
     layout, cluster, jobs = ctx.cluster.layout, ctx.cluster, ctx.jobs
     gpn = layout.gpus_per_node[gpu_type]
-    held: dict[int, list[tuple[float, int]]] = {}  # node -> (elapsed, job) of spot jobs on it
+    held: dict[int, list[tuple[float, int, int]]] = {}  # node -> (elapsed, job, GPUs) of spot jobs
     for _, _, job in ctx.running_of_type(gpu_type):
         # A spot job started in this very pass is left alone: stopping it at once wastes nothing
         # less than not starting it, and a zero-length run says nothing.
         if jobs.tier[job] == SPOT and ctx.running_since(job) < ctx.now:
-            placement = ctx.placement_of(job)
+            placement, elapsed = ctx.placement_of(job), ctx.elapsed(job)
             for node in placement.nodes:
-                held.setdefault(node, []).append((ctx.elapsed(job), job))
+                held.setdefault(node, []).append((elapsed, job, placement.gpus_per_node))
     if not held:
         return None
     free = cluster.free
-    gpus_of = {job: ctx.placement_of(job).gpus_per_node for spots in held.values() for _, job in spots}
+    reclaimable = {node: free[node] + sum(g for _, _, g in spots) for node, spots in held.items()}
     needed = layout.nodes_needed(gpus, gpu_type)
     if needed == 0:
         best: tuple[int, int] | None = None
-        for node, spots in held.items():
+        for node in held:
             shortfall = gpus - free[node]
-            reclaimable = free[node] + sum(gpus_of[job] for _, job in spots)
-            if shortfall > 0 and reclaimable >= gpus and (best is None or (shortfall, node) < best):
+            if shortfall > 0 and reclaimable[node] >= gpus and (best is None or (shortfall, node) < best):
                 best = (shortfall, node)
         if best is None:
             return None
         shortfall, node = best
         chosen = []
-        for _, job in sorted(held[node], key=lambda item: (item[0], -item[1])):  # started last first
+        for _, job, held_gpus in sorted(held[node], key=lambda item: (item[0], -item[1])):  # newest first
             chosen.append(job)
-            shortfall -= gpus_of[job]
+            shortfall -= held_gpus
             if shortfall <= 0:
                 return chosen
         return None
-    whole = sorted(
-        (gpn - free[node], node)
-        for node, spots in held.items()
-        if free[node] + sum(gpus_of[job] for _, job in spots) == gpn
-    )
+    whole = sorted((gpn - free[node], node) for node in held if reclaimable[node] == gpn)
     idle = len(cluster.nodes_by_free[gpu_type][gpn])
     if idle + len(whole) < needed:
         return None
     chosen_nodes = [node for _, node in whole[: max(needed - idle, 0)]]
-    return list(dict.fromkeys(job for node in chosen_nodes for _, job in sorted(held[node])))
+    return list(dict.fromkeys(job for node in chosen_nodes for _, job, _ in sorted(held[node])))
