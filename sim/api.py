@@ -18,10 +18,10 @@ from typing import Any
 
 from sim.cluster.state import ClusterLayout
 from sim.engine.core import Engine
-from sim.policies import PLACEMENTS, SCHEDULERS
+from sim.policies import PLACEMENTS, PRICINGS, SCHEDULERS
 from sim.records import JOB_COLUMNS, JobRecord, RunRecords
 from sim.scenario import Scenario, load_scenario, scenario_from_data
-from sim.workload.build import Workload, build_workload
+from sim.workload.build import Workload, build_workload, calendar_of
 
 __version__ = "0.1.0"
 
@@ -90,6 +90,8 @@ def run_workload(
     """Run the engine once on a built workload with the scenario's policies; returns the records."""
     scheduler = SCHEDULERS.create(scenario.scheduler.name, scenario.scheduler.params)
     placer = PLACEMENTS.create(scenario.placement.name, scenario.placement.params)
+    pricing = PRICINGS.create(scenario.pricing.name, scenario.pricing.params)
+    pricing.bind(calendar_of(scenario), layout.gpu_types)
     engine = Engine(
         layout,
         workload.jobs,
@@ -99,6 +101,7 @@ def run_workload(
         sample_interval=scenario.metrics.sample_interval,
         on_progress=on_progress,
         restart_overhead=scenario.preemption.restart_overhead,
+        pricing=pricing,
     )
     return dataclasses.replace(engine.run(), dropped=workload.drops, services=tuple(workload.services))
 

@@ -126,9 +126,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_policies(args: argparse.Namespace) -> int:
     import inspect
 
-    from sim.policies import PLACEMENTS, SCHEDULERS
+    from sim.policies import PLACEMENTS, PRICINGS, QUOTAS, SCHEDULERS
 
-    for registry in (SCHEDULERS, PLACEMENTS):
+    for registry in (SCHEDULERS, PLACEMENTS, PRICINGS, QUOTAS):
         print(f"{registry.kind}s:")
         for name in registry.names():
             params = registry.params(name)

@@ -36,6 +36,7 @@ from sim.engine.results import collect
 from sim.errors import SimError
 from sim.metrics.fragmentation import stranded_gpus_by_count
 from sim.policies.base import Placer, Scheduler
+from sim.policies.pricing.base import Pricing
 from sim.records import RunRecords
 from sim.workload.jobs import ANY_GPU_TYPE, JobTable
 
@@ -58,6 +59,7 @@ class Engine:
         sample_interval: float = 3600.0,
         on_progress: Callable[[float], None] | None = None,
         restart_overhead: float = 0.0,
+        pricing: Pricing | None = None,
     ) -> None:
         self.layout = layout
         # Jobs with several acceptable GPU types get their bound type (and run time on it)
@@ -82,6 +84,7 @@ class Engine:
         self.sample_interval = sample_interval
         self.on_progress = on_progress
         self.restart_overhead = restart_overhead
+        self.pricing = pricing
         self.cluster = ClusterState(layout)
         self.clock = Clock()
         self.now = 0.0

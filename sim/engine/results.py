@@ -1,6 +1,7 @@
 """Turn a finished engine's state into records: one JobRecord per job, one Segment per run.
 
-A job's ``pods`` lists every pod it ever ran in (segment order); ``allocated_gpus`` is
+A job's ``cost`` is what the pricing policy charges for every segment it ran, for the
+GPUs it held (whole nodes for multi-node jobs), per second (``Pricing.charge``). A job's ``pods`` lists every pod it ever ran in (segment order); ``allocated_gpus`` is
 what its last segment held. Jobs still running at the horizon get a last segment that ends
 at the horizon with reason ``horizon``.
 """
@@ -46,8 +47,12 @@ def collect(engine: Engine) -> RunRecords:
             )
     pods_of: dict[int, str] = {}
     held: dict[int, int] = {}
+    cost = [0.0] * len(jobs)
+    charge = engine.pricing.charge if engine.pricing is not None else None
     segments = []
     for job, start, end, placement, reason, overhead in raw:
+        if charge is not None:
+            cost[job] += charge(jobs.gpu_type[job], jobs.tier[job], placement.gpus, start, end)
         nodes = placement.nodes
         if len(nodes) == 1:
             pods = pod_names[node_pod[nodes[0]]]
@@ -92,7 +97,7 @@ def collect(engine: Engine) -> RunRecords:
                 jobs.job_id[i], jobs.tenant[i], jobs.job_class[i], jobs.gpu_type[i], jobs.gpus[i],
                 jobs.submit[i], jobs.duration[i], jobs.requested[i], jobs.priority[i], start, end,
                 status, reason, engine.preemptions.get(i, 0), pods_of.get(i, ""), held.get(i, 0),
-                0.0, jobs.tier[i],
+                cost[i], jobs.tier[i],
             )
         )  # fmt: skip
     return RunRecords(

@@ -4,13 +4,19 @@ Adding a policy is one new module plus one import line below.
 """
 
 from sim.policies.base import Placer, Scheduler, SchedulingContext
+from sim.policies.pricing.base import Pricing
+from sim.policies.quota.base import Quota
 from sim.policies.registry import Registry
 
 SCHEDULERS: Registry[Scheduler] = Registry("scheduler")
 PLACEMENTS: Registry[Placer] = Registry("placement")
+PRICINGS: Registry[Pricing] = Registry("pricing")
+QUOTAS: Registry[Quota] = Registry("quota")
 
 # Imported for their registration side effect; keep one line per policy module.
 from sim.policies.placement import frag_aware, pack, pod_local, spread  # noqa: E402,F401
+from sim.policies.pricing import flat  # noqa: E402,F401
+from sim.policies.quota import none  # noqa: E402,F401
 from sim.policies.scheduling import (  # noqa: E402,F401
     conservative,
     easy,
@@ -22,4 +28,15 @@ from sim.policies.scheduling import (  # noqa: E402,F401
     tiresias,
 )
 
-__all__ = ["PLACEMENTS", "SCHEDULERS", "Placer", "Registry", "Scheduler", "SchedulingContext"]
+__all__ = [
+    "PLACEMENTS",
+    "PRICINGS",
+    "QUOTAS",
+    "SCHEDULERS",
+    "Placer",
+    "Pricing",
+    "Quota",
+    "Registry",
+    "Scheduler",
+    "SchedulingContext",
+]

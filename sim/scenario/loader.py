@@ -127,9 +127,14 @@ def _check_policies(
     scenario: Scenario, lines: Mapping[str, int], locate: Callable[[str], tuple[str, int | None]]
 ) -> None:
     """Raise PolicyError, located at the scenario's key, for an unknown policy or parameter."""
-    from sim.policies import PLACEMENTS, SCHEDULERS
+    from sim.policies import PLACEMENTS, PRICINGS, QUOTAS, SCHEDULERS
 
-    kinds = (("scheduler", SCHEDULERS, scenario.scheduler), ("placement", PLACEMENTS, scenario.placement))
+    kinds = (
+        ("scheduler", SCHEDULERS, scenario.scheduler),
+        ("placement", PLACEMENTS, scenario.placement),
+        ("pricing", PRICINGS, scenario.pricing),
+        ("quota", QUOTAS, scenario.quota),
+    )
     for key, registry, ref in kinds:
         try:
             registry.check(ref.name, ref.params)

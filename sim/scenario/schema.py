@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.base import Duration, Model, Name
+from sim.scenario.market import Billing, Demand, Energy
 from sim.scenario.workload import (  # noqa: F401  (re-exported: the scenario's models live in two files)
     Lognormal,
     ServiceGroup,
@@ -142,6 +143,11 @@ class Preemption(Model):
     """
 
     restart_overhead: Duration = Field(default=60.0, description="extra run time per restart")
+    spot_notice: Duration = Field(
+        default=0.0,
+        description="warning a preempted spot job gets: it keeps running this long, then stops "
+        "(with its work saved: no restart overhead)",
+    )
 
 
 class Scenario(Model):
@@ -161,6 +167,11 @@ class Scenario(Model):
     workload: Workload
     scheduler: PolicyRef = PolicyRef(name="easy")
     placement: PolicyRef = PolicyRef(name="pack")
+    pricing: PolicyRef = PolicyRef(name="flat")
+    quota: PolicyRef = PolicyRef(name="none")
+    demand: Demand | None = Field(default=None, description="demand response to price (default: none)")
+    billing: Billing = Billing()
+    energy: Energy = Energy()
     metrics: Metrics = Metrics()
     preemption: Preemption = Preemption()
 
