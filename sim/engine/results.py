@@ -1,7 +1,8 @@
 """Turn a finished engine's state into records: one JobRecord per job, one Segment per run.
 
 A job's ``cost`` is what the pricing policy charges for every segment it ran, for the
-GPUs it held (whole nodes for multi-node jobs), per second (``Pricing.charge``). A job's ``pods`` lists every pod it ever ran in (segment order); ``allocated_gpus`` is
+GPUs it held (whole nodes for multi-node jobs), per second (``Pricing.charge``).
+A job's ``pods`` lists every pod it ever ran in (segment order); ``allocated_gpus`` is
 what its last segment held. Jobs still running at the horizon get a last segment that ends
 at the horizon with reason ``horizon``.
 """

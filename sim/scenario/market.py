@@ -32,7 +32,9 @@ class DemandRule(Model):
     tier: str | None = Field(default=None, description="tier the rule applies to (default any)")
     job_class: str | None = Field(default=None, description="job class the rule applies to (default any)")
     elasticity: float = Field(gt=0, le=100, description="price elasticity of demand (>0)")
-    deferrable: float = Field(default=0.0, ge=0, le=1, description="share of jobs that wait for a cheaper period")
+    deferrable: float = Field(
+        default=0.0, ge=0, le=1, description="share of jobs that wait for a cheaper price"
+    )
 
 
 class Demand(Model):
@@ -48,7 +50,9 @@ class Demand(Model):
         "(default: the flat list prices, B200 6.5, RTXPRO6000 2.5, others 2.0)",
     )
     rules: list[DemandRule] = Field(default_factory=list)
-    max_defer: Duration = Field(default=86400.0, description="longest a deferrable job waits for a cheaper price")
+    max_defer: Duration = Field(
+        default=86400.0, description="longest a deferrable job waits for a cheaper price"
+    )
 
     @model_validator(mode="after")
     def _positive_prices(self) -> Demand:

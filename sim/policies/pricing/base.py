@@ -29,7 +29,8 @@ def _check_prices(prices: Mapping[str, float], what: str) -> dict[str, float]:
         raise ValueError(f"'{what}' must be a mapping of GPU type to EUR per GPU-hour (got {prices!r})")
     checked: dict[str, float] = {}
     for gpu_type, price in prices.items():
-        if isinstance(price, bool) or not isinstance(price, int | float) or not (math.isfinite(price) and price >= 0):
+        number = isinstance(price, int | float) and not isinstance(price, bool)
+        if not (number and math.isfinite(price) and price >= 0):
             raise ValueError(f"'{what}.{gpu_type}' must be a number >= 0 (got {price!r})")
         checked[str(gpu_type)] = float(price)
     return checked
@@ -67,6 +68,7 @@ class Pricing(ABC):
 
     def bind(self, calendar: Calendar, gpu_types: Sequence[str]) -> None:
         """Called once before a run with the scenario's calendar and the cluster's GPU types."""
+        return None
 
     def list_price(self, gpu_type: str) -> float:
         """On-demand price of one GPU-hour of ``gpu_type`` before any time or tier factor."""
@@ -86,6 +88,7 @@ class Pricing(ABC):
 
     def observe(self, t: float, utilisation: Mapping[str, float], queued: Mapping[str, float]) -> None:
         """Dynamic policies: the state at ``t`` (busy share and queued GPUs per GPU of capacity, per type)."""
+        return None
 
     def charge(self, gpu_type: str, tier: str, gpus: int, start: float, end: float) -> float:
         """EUR for ``gpus`` GPUs held over [start, end), billed per second at the rates in effect."""

@@ -47,6 +47,7 @@ class Quota(ABC):
 
     def bind(self, layout: ClusterLayout, jobs: JobTable) -> None:
         """Called once before a run (precompute each job's accounts)."""
+        return None
 
     def rejection(self, job: int) -> str:
         """Why ``job`` could never be admitted ('' if it could); asked once, at its arrival."""
@@ -58,9 +59,12 @@ class Quota(ABC):
 
     def admitted(self, job: int) -> None:
         """``job`` now holds quota."""
+        return None
 
     def released(self, job: int) -> None:
         """``job`` no longer holds quota (it ended, was withdrawn, or was evicted)."""
+        return None
 
     def pending_changed(self, job: int) -> None:
         """``job`` joined pending (arrival or eviction): policies that track work to do note it."""
+        return None
