@@ -18,7 +18,7 @@ from typing import Any
 
 from sim.cluster.state import ClusterLayout
 from sim.engine.core import Engine
-from sim.policies import PLACEMENTS, PRICINGS, SCHEDULERS
+from sim.policies import PLACEMENTS, PRICINGS, QUOTAS, SCHEDULERS
 from sim.records import JOB_COLUMNS, JobRecord, RunRecords
 from sim.scenario import Scenario, load_scenario, scenario_from_data
 from sim.workload.build import Workload, build_workload, calendar_of
@@ -92,6 +92,7 @@ def run_workload(
     placer = PLACEMENTS.create(scenario.placement.name, scenario.placement.params)
     pricing = PRICINGS.create(scenario.pricing.name, scenario.pricing.params)
     pricing.bind(calendar_of(scenario), layout.gpu_types)
+    quota = QUOTAS.create(scenario.quota.name, scenario.quota.params)
     engine = Engine(
         layout,
         workload.jobs,
@@ -102,6 +103,10 @@ def run_workload(
         on_progress=on_progress,
         restart_overhead=scenario.preemption.restart_overhead,
         pricing=pricing,
+        quota=quota,
+        demand=scenario.demand,
+        willingness=workload.willingness,
+        spot_notice=scenario.preemption.spot_notice,
     )
     return dataclasses.replace(engine.run(), dropped=workload.drops, services=tuple(workload.services))
 

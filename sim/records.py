@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-STATUSES = ("completed", "failed", "cancelled", "rejected", "unfinished")
+STATUSES = ("completed", "failed", "cancelled", "rejected", "balked", "unfinished")
 
 
 class JobRecord(NamedTuple):
@@ -22,7 +22,8 @@ class JobRecord(NamedTuple):
     ``start_time``/``end_time`` are NaN when the job never started / never ended.
     ``status`` is ``completed``, ``failed`` or ``cancelled`` for a job that ended (how the
     workload says it ends; a replica withdrawn while queued is ``cancelled`` too),
-    ``rejected`` or ``unfinished``. ``gpu_type`` is the type the job was bound to.
+    ``rejected``, ``balked`` (the quoted price was above what it would pay; ``end_time``
+    is when it gave up) or ``unfinished``. ``gpu_type`` is the type the job was bound to.
     ``allocated_gpus`` counts whole nodes for multi-node jobs (a 12-GPU job on 8-GPU nodes
     holds 16). ``reason`` says why a job was rejected or left unfinished.
     """

@@ -274,7 +274,8 @@ def test_replicas_end_at_end_by_or_are_withdrawn(end_by_run: sim.Result) -> None
     assert {(job.priority, job.tier, job.gpus) for job in inference} == {(100, "on-demand", 1)}
     assert len({job.tenant for job in inference}) == 1 and inference[0].tenant.startswith("sme-")
     assert end_by_run.summary["jobs"] == {
-        "completed": 4, "failed": 0, "cancelled": 1, "rejected": 0, "unfinished": 0, "total": 5
+        "completed": 4, "failed": 0, "cancelled": 1, "rejected": 0, "balked": 0, "unfinished": 0,
+        "total": 5,
     }  # fmt: skip
     # One segment per started job, each ending with reason completed.
     segments = {(s.job_id, s.start_time, s.end_time, s.reason) for s in end_by_run.records.segments}

@@ -207,6 +207,7 @@ def test_counts_throughput_and_makespan(summary: dict) -> None:
         "failed": 1,
         "cancelled": 0,
         "rejected": 1,
+        "balked": 0,
         "unfinished": 1,
         "total": 6,
     }

@@ -27,17 +27,21 @@ import bisect
 import dataclasses
 import gc
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from sim.cluster.state import ClusterLayout, ClusterState, Placement
 from sim.engine.clock import NORMAL, URGENT, Call, Clock
+from sim.engine.market import Market
 from sim.engine.queue import JobQueue
 from sim.engine.results import collect
+from sim.engine.sampling import record_sample
 from sim.errors import SimError
-from sim.metrics.fragmentation import stranded_gpus_by_count
 from sim.policies.base import Placer, Scheduler
 from sim.policies.pricing.base import Pricing
+from sim.policies.quota.base import Quota
 from sim.records import RunRecords
+from sim.scenario.market import Demand
+from sim.workload.demand import Willingness
 from sim.workload.jobs import ANY_GPU_TYPE, JobTable
 
 # Arrivals run after the completions and withdrawals of their instant (NORMAL), so a job
@@ -60,6 +64,10 @@ class Engine:
         on_progress: Callable[[float], None] | None = None,
         restart_overhead: float = 0.0,
         pricing: Pricing | None = None,
+        quota: Quota | None = None,
+        demand: Demand | None = None,
+        willingness: Willingness | None = None,
+        spot_notice: float = 0.0,
     ) -> None:
         self.layout = layout
         # Jobs with several acceptable GPU types get their bound type (and run time on it)
@@ -85,11 +93,21 @@ class Engine:
         self.on_progress = on_progress
         self.restart_overhead = restart_overhead
         self.pricing = pricing
+        self.market = Market(self, pricing, demand, willingness) if pricing is not None else None
+        self._responds = self.market is not None and self.market.responds
+        # With a quota, jobs wait in pending until the policy admits them to the queue.
+        self.quota = quota if quota is not None and quota.name != "none" else None
+        if self.quota is not None:
+            self.quota.bind(layout, jobs)  # the engine's table: multi-type jobs get their bound type
+        self.spot_notice = spot_notice
+        self._leaving: dict[int, float] = {}  # running jobs given notice -> when they stop
+        self._claims: set[int] = set()  # jobs waiting for GPUs that jobs under notice free
         self.cluster = ClusterState(layout)
         self.clock = Clock()
         self.now = 0.0
         n = len(jobs)
         self.queue = JobQueue(n)
+        self._pending = JobQueue(n)
         self._queue_by_type = {gpu_type: JobQueue(n) for gpu_type in layout.gpu_types}
         self.running: list[tuple[float, int, int]] = []
         self._running_by_type: dict[str, list[tuple[float, int, int]]] = {t: [] for t in layout.gpu_types}
@@ -150,18 +168,21 @@ class Engine:
             finish = min(finish, self._deadline[job])
         self._completion[job] = self.clock.at(finish, self._on_complete, job)
 
-    def preempt(self, job: int, reason: str = "preempted") -> None:
+    def preempt(self, job: int, reason: str = "preempted", overhead: float | None = None) -> None:
         """Stop running ``job`` now: release its GPUs and requeue it with the work it has left.
 
-        The job restarts from its last checkpoint (taken at preemption), paying the
-        scenario's ``restart_overhead`` of extra run time, which its estimate grows by too.
+        The job restarts from its last checkpoint (taken at preemption), paying
+        ``overhead`` (default: the scenario's ``restart_overhead``) of extra run time,
+        which its estimate grows by too.
         """
         placement = self.placement_of(job)
         now = self.now
         ran = now - self._segment_start[job]
         self._ran[job] = self._ran.get(job, 0.0) + ran
         worked = ran / self._slowdown[job]
-        overhead = self.restart_overhead
+        if overhead is None:
+            overhead = self.restart_overhead
+        self._leaving.pop(job, None)
         self.work_left[job] += overhead - worked
         self.estimate_left[job] = max(self.estimate_left[job] - worked, 0.0) + overhead
         self._stop(job, placement, reason)
@@ -213,7 +234,92 @@ class Engine:
             raise SimError(f"job {self.jobs.job_id[job]} is not running")
         return placement
 
+    def reclaim(self, job: int, victims: list[int], reason: str) -> bool:
+        """Preempt ``victims`` to make room for queued ``job``; True if they stopped now.
+
+        With ``spot_notice`` > 0 the victims keep running that long (their estimated end
+        becomes the notice's end, so reservations see it), then stop with their work saved
+        (no restart overhead), and ``job`` is started on the freed GPUs if it is still
+        queued and fits: returns False, ``job`` has a claim until then.
+        """
+        notice = self.spot_notice
+        if notice <= 0:
+            for victim in victims:
+                self.preempt(victim, reason)
+            return True
+        until = self.now + notice
+        for victim in victims:
+            if victim in self._leaving:
+                continue
+            self._leaving[victim] = until
+            old = self._running_key[victim]
+            assert old is not None
+            new = (min(old[0], until), old[1], victim)
+            for running in (self.running, self._running_by_type[self.jobs.gpu_type[victim]]):
+                del running[bisect.bisect_left(running, old)]
+                bisect.insort(running, new)
+            self._running_key[victim] = new
+            self.clock.at(until, self._on_notice_end, (victim, reason))
+        self._claims.add(job)
+        self.clock.at(until, self._on_claim, job)
+        return False
+
+    def is_leaving(self, job: int) -> bool:
+        """Whether a running job has been given notice (it stops soon)."""
+        return job in self._leaving
+
+    def has_claim(self, job: int) -> bool:
+        """Whether a queued job waits for GPUs that jobs under notice are freeing."""
+        return job in self._claims
+
+    # --- QuotaContext ------------------------------------------------------------------
+
+    def pending(self) -> Iterator[int]:
+        return iter(self._pending)
+
+    def admit(self, job: int) -> None:
+        assert self.quota is not None
+        self._pending.remove(job)
+        self.quota.admitted(job)
+        self._enqueue(job)
+
+    def evict(self, job: int, reason: str) -> None:
+        assert self.quota is not None
+        if self.placements[job] is not None:
+            self.preempt(job, reason)
+        self._dequeue(job)
+        self.quota.released(job)
+        self._pending.add(job)
+        self.quota.pending_changed(job)
+
+    def is_running(self, job: int) -> bool:
+        return self.placements[job] is not None
+
+    def is_pending(self, job: int) -> bool:
+        return job in self._pending
+
     # --- events ------------------------------------------------------------------------
+
+    def _on_notice_end(self, event: Call) -> None:
+        victim, reason = event.value
+        self.now = self.clock.now
+        if self._leaving.pop(victim, None) is not None and self.placements[victim] is not None:
+            self.preempt(victim, reason, overhead=0.0)
+            self._after_event()
+        else:
+            self._pass_if_last()
+
+    def _on_claim(self, event: Call) -> None:
+        job: int = event.value
+        self.now = self.clock.now
+        self._claims.discard(job)
+        if job in self.queue:
+            placement = self.place(job)
+            if placement is not None:
+                self.start(job, placement)
+                self._after_event()
+                return
+        self._pass_if_last()
 
     def _on_arrivals(self, event: Call) -> None:
         self.now = now = self.clock.now
@@ -231,17 +337,27 @@ class Engine:
             reason = rejections.get(shape)
             if reason is None:
                 reason = self._rejection(*shape)
+            if not reason and self.quota is not None:
+                reason = self.quota.rejection(i)
             if reason:
                 self.rejected[i] = reason
-            else:
-                self._enqueue(i)
-                if deadline and i in deadline:
-                    self.clock.at(deadline[i], self._on_deadline, i)
+            elif not self._responds or self.market.accepts(i):  # type: ignore[union-attr]
+                self._submit(i)
+            if deadline and i in deadline and i not in self.rejected:
+                self.clock.at(deadline[i], self._on_deadline, i)
             i += 1
         self._next_arrival = i
         if i < n:
             self.clock.at(submit[i], self._on_arrivals, priority=ARRIVALS)
         self._after_event()
+
+    def _submit(self, job: int) -> None:
+        """A job the market let through: to the quota's pending list, or straight to the queue."""
+        if self.quota is None:
+            self._enqueue(job)
+        else:
+            self._pending.add(job)
+            self.quota.pending_changed(job)
 
     def _enqueue(self, job: int) -> None:
         """Queue a job: the queue, its type's queue, and the queued-GPU counters."""
@@ -296,10 +412,15 @@ class Engine:
         self.now = self.clock.now
         if job in self.queue:
             self._dequeue(job)
-            self.withdrawn[job] = self.now
-            self._after_event()
-        else:
-            self._pass_if_last()
+            if self.quota is not None:
+                self.quota.released(job)
+        elif job in self._pending:
+            self._pending.remove(job)
+        elif not (self._responds and self.market.withdraw(job)):  # type: ignore[union-attr]
+            self._pass_if_last()  # running (it ends itself), ended, or balked
+            return
+        self.withdrawn[job] = self.now
+        self._after_event()
 
     def _on_complete(self, event: Call) -> None:
         job: int = event.value
@@ -308,6 +429,8 @@ class Engine:
         self._completion[job] = None  # a finished job's event need not stay alive (less for the GC to walk)
         self._stop(job, self.placement_of(job), "completed")
         self.end_time[job] = self.now
+        if self.quota is not None:
+            self.quota.released(job)
         self._after_event()
 
     def _stop(self, job: int, placement: Placement, reason: str) -> None:
@@ -342,43 +465,19 @@ class Engine:
         """Run the decision pass once the last event of this instant is done."""
         if self._dirty and self.clock.peek() != self.now:
             self._dirty = False
+            if self.quota is not None and self._pending:
+                self.quota.admit(self)
             if self.queue:
                 self.scheduler.select(self)
 
     def _on_sample(self, event: Call) -> None:
         self.now = now = self.clock.now
         self.events += 1
-        self._record_sample(now)
+        record_sample(self, now)
         if self.on_progress is not None:
             self.on_progress(now)
         if self._next_arrival < len(self.jobs) or self.running:
             self.clock.at(now + self.sample_interval, self._on_sample, priority=URGENT)
-
-    def _record_sample(self, now: float) -> None:
-        layout, cluster, samples = self.layout, self.cluster, self._samples
-        busy = layout.capacity - cluster.free_total
-        row: dict[str, float] = {"time": now, "busy_gpus": busy, "utilisation": busy / layout.capacity}
-        for gpu_type, capacity in layout.capacity_by_type.items():
-            row[f"utilisation.{gpu_type}"] = 1 - cluster.free_by_type[gpu_type] / capacity
-        for pod, free in zip(layout.pods, cluster.free_by_pod, strict=True):
-            row[f"utilisation.pod.{pod.name}"] = 1 - free / pod.gpus
-        stranded_total = 0
-        for gpu_type in layout.gpu_types:
-            stranded = stranded_gpus_by_count([len(nodes) for nodes in cluster.nodes_by_free[gpu_type]])
-            free = cluster.free_by_type[gpu_type]
-            row[f"stranded_gpus.{gpu_type}"] = stranded
-            row[f"fragmentation.{gpu_type}"] = stranded / free if free else 0.0
-            stranded_total += stranded
-        row["stranded_gpus"] = stranded_total
-        row["fragmentation"] = stranded_total / cluster.free_total if cluster.free_total else 0.0
-        row["queue_jobs"] = len(self.queue)
-        row["queue_gpus"] = sum(self._queued_gpus.values())
-        for job_class, gpus in self._queued_gpus.items():
-            row[f"queue_gpus.{job_class}"] = gpus
-        for job_class, count in self._running_jobs.items():
-            row[f"running_jobs.{job_class}"] = count
-        for key, value in row.items():
-            samples.setdefault(key, []).append(value)
 
     # --- run ---------------------------------------------------------------------------
 

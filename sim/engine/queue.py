@@ -26,6 +26,9 @@ class JobQueue:
         self._queued = bytearray(jobs)
         self._listed = bytearray(jobs)
         self._size = 0
+        # Jobs added before the last listed one (requeued or admitted late): a scan that
+        # looked only at jobs after a remembered last one must look again when this moves.
+        self.inserted_inside = 0
 
     def __len__(self) -> int:
         return self._size
@@ -65,12 +68,14 @@ class JobQueue:
         self._queued[job] = 1
         self._size += 1
         if self._listed[job]:
+            self.inserted_inside += 1
             return
         self._listed[job] = 1
         order = self._order
         if not order or job > order[-1]:
             order.append(job)
         else:
+            self.inserted_inside += 1
             bisect.insort(order, job, lo=self._first)
 
     def remove(self, job: int) -> None:

@@ -21,6 +21,8 @@ NOT_SUBMITTED = "not submitted before the horizon"
 QUEUED_AT_HORIZON = "queued at the horizon"
 RUNNING_AT_HORIZON = "running at the horizon"
 WITHDRAWN = "withdrawn at its end_by while queued"
+PENDING_AT_HORIZON = "waiting for quota admission at the horizon"
+DEFERRED_AT_HORIZON = "deferred for a cheaper price at the horizon"
 
 
 def collect(engine: Engine) -> RunRecords:
@@ -79,16 +81,25 @@ def collect(engine: Engine) -> RunRecords:
             )
         )
     records = []
+    market = engine.market
+    balked = market.balked if market is not None else {}
+    deferred = market.deferred if market is not None else {}
     for i in range(len(jobs)):
         start, end = engine.start_time[i], engine.end_time[i]
         if i in engine.rejected:
             status, reason = "rejected", engine.rejected[i]
+        elif balked and i in balked:
+            status, (end, reason) = "balked", balked[i]
         elif not math.isnan(end):
             status, reason = jobs.outcome[i], ""
         elif i in engine.withdrawn:
             status, reason, end = "cancelled", WITHDRAWN, engine.withdrawn[i]
         elif engine.placements[i] is not None:
             status, reason = "unfinished", RUNNING_AT_HORIZON
+        elif i in engine._pending:
+            status, reason = "unfinished", PENDING_AT_HORIZON
+        elif deferred and i in deferred:
+            status, reason = "unfinished", DEFERRED_AT_HORIZON
         elif i < engine._next_arrival:
             status, reason = "unfinished", QUEUED_AT_HORIZON
         else:

@@ -30,6 +30,11 @@ class QueueView(Protocol):
     def after(self, job: int) -> Iterator[int]: ...
     def last(self) -> int: ...
 
+    @property
+    def inserted_inside(self) -> int:
+        """How many jobs were ever added before the last listed one (requeues, late admissions)."""
+        ...
+
 
 class SchedulingContext(Protocol):
     """What a scheduler sees during one decision pass at time ``now``.
@@ -79,6 +84,20 @@ class SchedulingContext(Protocol):
         It frees the job's GPUs at once. Iterating ``queue`` across a preemption is not
         supported: take ``list(ctx.queue)`` first.
         """
+        ...
+
+    def reclaim(self, job: int, victims: list[int], reason: str) -> bool:
+        """Preempt ``victims`` for queued ``job``: True if they stopped now (start ``job`` then);
+        False if they were given the scenario's spot notice (the engine starts ``job`` when
+        it ends, if it still fits)."""
+        ...
+
+    def is_leaving(self, job: int) -> bool:
+        """Whether a running job was given notice and stops soon."""
+        ...
+
+    def has_claim(self, job: int) -> bool:
+        """Whether a queued job waits for the GPUs of jobs under notice."""
         ...
 
     def remaining_estimate(self, job: int) -> float:

@@ -12,6 +12,7 @@ from sim.cluster.state import ClusterLayout
 from sim.errors import TraceError
 from sim.scenario.schema import Scenario, TraceSpec
 from sim.workload.calendar import Calendar
+from sim.workload.demand import Willingness, draw_willingness
 from sim.workload.inference import ServicePlan, plan_services, replica_jobs
 from sim.workload.jobs import JobTable
 from sim.workload.readers import FORMATS, TraceResult, read_trace
@@ -20,11 +21,13 @@ from sim.workload.synthetic import generate
 
 @dataclass
 class Workload:
-    """Every job in queue order, the trace rows dropped (by reason), the inference plans."""
+    """Every job in queue order, the trace rows dropped (by reason), the inference plans,
+    and each job's willingness to pay (None without a ``demand`` section)."""
 
     jobs: JobTable
     drops: dict[str, int] = field(default_factory=dict)
     services: list[ServicePlan] = field(default_factory=list)
+    willingness: Willingness | None = None
 
 
 def calendar_of(scenario: Scenario) -> Calendar:
@@ -88,6 +91,8 @@ def build_workload(scenario: Scenario, layout: ClusterLayout) -> Workload:
             tables.append(replica_jobs(plan, gpu_type_text(spec.gpu_type, fallback)))
             built.services.append(plan)
     built.jobs = tables[0] if len(tables) == 1 else JobTable.merge(tables)
+    if scenario.demand is not None:
+        built.willingness = draw_willingness(scenario.demand, built.jobs, scenario.seed)
     return built
 
 

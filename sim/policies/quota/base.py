@@ -39,6 +39,10 @@ class QuotaContext(Protocol):
 
     def is_running(self, job: int) -> bool: ...
 
+    def is_pending(self, job: int) -> bool:
+        """Whether ``job`` waits for admission now."""
+        ...
+
 
 class Quota(ABC):
     """Admits jobs within limits. Override ``admit``, ``admitted`` and ``released``."""

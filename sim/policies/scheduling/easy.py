@@ -31,8 +31,9 @@ class Easy(Scheduler):
     O(queued jobs of the GPU types that have free GPUs); a placement attempt is made only
     for a job whose shape (GPUs, type) was not refused at a shorter requested time since
     the last start in the pass (see ``backfill``). A pass after a pass that started nothing,
-    with nothing started or ended since and the same head, looks only at the jobs that
-    arrived in between (the others would be refused again).
+    with nothing started or ended since, no job queued out of order since (a requeue or a
+    late quota admission) and the same head, looks only at the jobs that arrived in between
+    (the others would be refused again).
 
     ``preempt_spot`` (default false): once a head is blocked, queued jobs of a tier other
     than spot take GPUs from running spot-tier jobs, in queue order
@@ -45,9 +46,9 @@ class Easy(Scheduler):
         if not isinstance(preempt_spot, bool):
             raise ValueError(f"'preempt_spot' must be true or false (got {preempt_spot!r})")
         self.preempt_spot = preempt_spot
-        # Per GPU type: (type's cluster version, head, last job number) after a pass that
-        # started nothing of that type.
-        self._quiet: dict[str, tuple[int, int, int]] = {}
+        # Per GPU type: (type's cluster version, jobs inserted inside its queue, head, last
+        # job number) after a pass that started nothing of that type.
+        self._quiet: dict[str, tuple[int, int, int, int]] = {}
 
     def select(self, ctx: SchedulingContext) -> None:
         versions = ctx.cluster.version_by_type
@@ -65,13 +66,15 @@ class Easy(Scheduler):
         # schedule is exactly that of a full scan.
         after = {
             gpu_type: last
-            for gpu_type, (version, quiet_head, last) in self._quiet.items()
-            if version == versions[gpu_type] and quiet_head == head
+            for gpu_type, (version, inside, quiet_head, last) in self._quiet.items()
+            if version == versions[gpu_type]
+            and inside == ctx.queue_of_type(gpu_type).inserted_inside
+            and quiet_head == head
         }
         backfill_each_type(ctx, head, after)
         last = ctx.queue.last()
         self._quiet = {
-            gpu_type: (version, head, last)
+            gpu_type: (version, ctx.queue_of_type(gpu_type).inserted_inside, head, last)
             for gpu_type, version in versions.items()
             if version == before[gpu_type]
         }

@@ -15,8 +15,11 @@ def preempt_spot_for_queue(ctx: SchedulingContext) -> list[int]:
 
     For each queued job whose tier is not spot (per GPU type, in queue order): if preempting
     spot jobs of its type can make room (``victims``), preempt them (they requeue with the
-    work they have left, ``SchedulingContext.preempt``) and start the job where placement
-    puts it. A shape (GPUs, type) found impossible is not tried again in the pass.
+    work they have left, ``SchedulingContext.reclaim``) and start the job where placement
+    puts it. With a spot notice period the victims run on until the notice ends and the
+    job starts then (the engine's claim); a job with such a claim is skipped, and spot jobs
+    under notice are not victims again. A shape (GPUs, type) found impossible is not tried
+    again in the pass.
     Returns the jobs started. Complexity: O(queued non-spot jobs x running jobs of the type).
     """
     jobs = ctx.jobs
@@ -26,12 +29,14 @@ def preempt_spot_for_queue(ctx: SchedulingContext) -> list[int]:
         for job in list(ctx.queue_of_type(gpu_type)):
             if jobs.tier[job] == SPOT or jobs.gpus[job] in impossible or job not in ctx.queue:
                 continue
+            if ctx.has_claim(job):
+                continue
             chosen = victims(ctx, jobs.gpus[job], gpu_type)
             if chosen is None:
                 impossible.add(jobs.gpus[job])
                 continue
-            for victim in chosen:
-                ctx.preempt(victim, reason="preempted by a higher tier")
+            if not ctx.reclaim(job, chosen, "preempted by a higher tier"):
+                continue  # the victims have notice; the job starts when it ends
             placement = ctx.place(job)
             if placement is None:  # the placer cannot use the freed GPUs (e.g. a strict pod rule)
                 impossible.add(jobs.gpus[job])
@@ -59,7 +64,7 @@ def victims(ctx: SchedulingContext, gpus: int, gpu_type: str) -> list[int] | Non
     for _, _, job in ctx.running_of_type(gpu_type):
         # A spot job started in this very pass is left alone: stopping it at once wastes nothing
         # less than not starting it, and a zero-length run says nothing.
-        if jobs.tier[job] == SPOT and ctx.running_since(job) < ctx.now:
+        if jobs.tier[job] == SPOT and ctx.running_since(job) < ctx.now and not ctx.is_leaving(job):
             placement, elapsed = ctx.placement_of(job), ctx.elapsed(job)
             for node in placement.nodes:
                 held.setdefault(node, []).append((elapsed, job, placement.gpus_per_node))

@@ -1,0 +1,369 @@
+"""``kueue``: ClusterQueues with nominal quotas, cohorts, borrowing, lending and reclaim."""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.cluster.state import ClusterLayout
+from sim.policies import QUOTAS
+from sim.policies.quota.base import Quota, QuotaContext
+from sim.policies.quota.limits import check_gpus
+from sim.workload.jobs import JobTable
+
+RECLAIM = ("never", "lower_priority", "any")
+_KEYS = {
+    "name", "match", "cohort", "nominal_quota", "borrowing_limit", "lending_limit",
+    "reclaim_within_cohort", "weight",
+}  # fmt: skip
+
+
+@dataclass
+class ClusterQueue:
+    """One ClusterQueue's settings (per GPU type) and live usage."""
+
+    name: str
+    tiers: tuple[str, ...] | None
+    job_classes: tuple[str, ...] | None
+    tenants: tuple[str, ...] | None
+    cohort: str | None
+    nominal: dict[str, float]
+    borrowing_limit: dict[str, float]  # absent: unlimited
+    lending_limit: dict[str, float]  # absent: all of nominal
+    reclaim: str
+    weight: float
+    used: dict[str, float] = field(default_factory=dict)
+    waiting: list[int] = field(default_factory=list)  # pending jobs (lazily cleaned)
+
+    def matches(self, tier: str, job_class: str, tenant: str) -> bool:
+        return (
+            (self.tiers is None or tier in self.tiers)
+            and (self.job_classes is None or job_class in self.job_classes)
+            and (self.tenants is None or any(fnmatch.fnmatchcase(tenant, p) for p in self.tenants))
+        )
+
+    def guaranteed(self, gpu_type: str) -> float:
+        """Nominal quota not lent out: nominal minus the lending limit."""
+        nominal = self.nominal.get(gpu_type, 0.0)
+        return nominal - min(self.lending_limit.get(gpu_type, nominal), nominal)
+
+    def drawn(self, gpu_type: str, used: float | None = None) -> float:
+        """What usage ``used`` (default: now) takes from the cohort's pool: usage above guaranteed."""
+        used = self.used.get(gpu_type, 0.0) if used is None else used
+        return max(0.0, used - self.guaranteed(gpu_type))
+
+    def borrowing(self, gpu_type: str) -> float:
+        return max(0.0, self.used.get(gpu_type, 0.0) - self.nominal.get(gpu_type, 0.0))
+
+
+def _names(where: str, value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"'{where}' must be a name or a list of names (got {value!r})")
+    return tuple(value)
+
+
+def _per_type(where: str, value: Any) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"'{where}' must map GPU types to GPUs (got {value!r})")
+    return {str(t): check_gpus(f"{where}.{t}", v) for t, v in value.items()}
+
+
+def parse_queue(index: int, spec: Any) -> ClusterQueue:
+    """A ClusterQueue from its parameter mapping; ValueError naming the bad key."""
+    where = f"cluster_queues.{index}"
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"'{where}' must be a mapping with name, match, nominal_quota, ... (got {spec!r})")
+    unknown = sorted(set(spec) - _KEYS)
+    if unknown:
+        raise ValueError(f"'{where}' has keys {', '.join(sorted(_KEYS))} (got {unknown[0]!r})")
+    name = spec.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"'{where}.name' must be a non-empty name (got {name!r})")
+    match = spec.get("match") or {}
+    if not isinstance(match, Mapping) or set(match) - {"tiers", "job_classes", "tenants"}:
+        raise ValueError(f"'{where}.match' must be a mapping of tiers, job_classes, tenants (got {match!r})")
+    reclaim = spec.get("reclaim_within_cohort", "never")
+    if reclaim not in RECLAIM:
+        raise ValueError(
+            f"'{where}.reclaim_within_cohort' must be one of {', '.join(RECLAIM)} (got {reclaim!r})"
+        )
+    weight = spec.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < math.inf:
+        raise ValueError(f"'{where}.weight' must be a number >= 0 (got {weight!r})")
+    cohort = spec.get("cohort")
+    if cohort is not None and not isinstance(cohort, str):
+        raise ValueError(f"'{where}.cohort' must be a name (got {cohort!r})")
+    return ClusterQueue(
+        name=name,
+        tiers=_names(f"{where}.match.tiers", match.get("tiers")),
+        job_classes=_names(f"{where}.match.job_classes", match.get("job_classes")),
+        tenants=_names(f"{where}.match.tenants", match.get("tenants")),
+        cohort=cohort,
+        nominal=_per_type(f"{where}.nominal_quota", spec.get("nominal_quota")),
+        borrowing_limit=_per_type(f"{where}.borrowing_limit", spec.get("borrowing_limit")),
+        lending_limit=_per_type(f"{where}.lending_limit", spec.get("lending_limit")),
+        reclaim=reclaim,
+        weight=float(weight),
+    )
+
+
+@QUOTAS.register("kueue")
+class Kueue(Quota):
+    """ClusterQueues with a nominal quota per GPU type, borrowing within a cohort, and reclaim.
+
+    Names and semantics follow Kueue's ClusterQueue. Each entry of ``cluster_queues`` has
+    ``name``; ``match`` (``tiers``, ``job_classes``, ``tenants`` as glob patterns: a job
+    goes to the first queue all of whose given lists match it; a job no queue matches is
+    rejected); ``nominal_quota`` (GPUs per type; a type not named has 0); ``cohort``
+    (queues of one cohort share unused quota); ``borrowing_limit`` (most GPUs per type
+    the queue may use beyond its nominal quota; unset: no limit); ``lending_limit`` (most
+    of its unused nominal quota others may borrow; unset: all of it, the rest is kept for
+    itself); ``reclaim_within_cohort`` (``never``, ``lower_priority`` or ``any``: whether
+    a job that fits in its queue's nominal quota may preempt jobs of queues that are
+    borrowing); ``weight`` (fair sharing, default 1). ``fair_sharing: true`` orders
+    admission and reclaim by share (below).
+
+    Accounting per GPU type: a queue's usage counts the GPUs its admitted jobs hold (whole
+    nodes for multi-node jobs). Its guaranteed part is nominal minus lending limit; usage
+    above it draws on the cohort's pool, the sum of its queues' lendable quota. A job of g
+    GPUs is admitted to queue Q if ``used(Q) + g <= nominal(Q) + borrowing_limit(Q)`` and
+    the pool still has the GPUs its extra draw needs (a queue without a cohort: just
+    ``used + g <= nominal``). So a queue exceeds its nominal quota only by borrowing, within
+    its limit and what the others lend.
+
+    Algorithm (best-effort FIFO): each pass tries the pending jobs of queues whose cohort
+    freed quota and new pending jobs, in queue order (with ``fair_sharing``, queue by queue
+    from the lowest share: borrowed GPUs / pool GPUs, the largest over types, divided by
+    weight; weight 0 is an infinite share). A job that does not fit is skipped and later
+    jobs are still tried; within a queue, once a job of g GPUs of a type does not fit, no
+    job of >= g GPUs of that type is tried again in the pass. Reclaim: a job that would fit
+    its queue's nominal quota but not the pool may evict admitted jobs of other queues of
+    its cohort that are borrowing that type (``lower_priority``: only jobs of lower
+    priority), lowest priority first, then latest admitted first (with ``fair_sharing``:
+    from the queue of the highest share first), each only while its queue is still
+    borrowing, until the job fits; if that cannot make it fit, nobody is evicted. Evicted
+    jobs are preempted if running (paying the restart overhead) and wait for admission
+    again. Not modelled: preemption within a queue, borrowWithinCohort, hierarchical
+    cohorts, resource flavors beyond GPU types.
+    Complexity per pass: O(pending jobs tried x queues) plus O(admitted jobs of the cohort)
+    per reclaim.
+    """
+
+    def __init__(self, *, cluster_queues: Sequence[Mapping[str, Any]], fair_sharing: bool = False) -> None:
+        if not isinstance(cluster_queues, list | tuple) or not cluster_queues:
+            raise ValueError(f"'cluster_queues' must be a non-empty list (got {cluster_queues!r})")
+        if not isinstance(fair_sharing, bool):
+            raise ValueError(f"'fair_sharing' must be true or false (got {fair_sharing!r})")
+        self.queues = [parse_queue(i, spec) for i, spec in enumerate(cluster_queues)]
+        names = [q.name for q in self.queues]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"'cluster_queues' names must be unique (got {name!r} twice)")
+        self.fair_sharing = fair_sharing
+        self._queue_of: dict[int, ClusterQueue] = {}
+        self._held: dict[int, tuple[str, float]] = {}
+        self._admitted_at: dict[int, int] = {}
+        self._admissions = 0
+        self._dirty: set[str] = set()  # cohorts (or lone queue names) with quota freed
+        self._new: list[int] = []
+
+    def bind(self, layout: ClusterLayout, jobs: JobTable) -> None:
+        self.layout, self.jobs = layout, jobs
+        self._cohorts: dict[str, list[ClusterQueue]] = {}
+        for queue in self.queues:
+            self._cohorts.setdefault(self._cohort_key(queue), []).append(queue)
+
+    @staticmethod
+    def _cohort_key(queue: ClusterQueue) -> str:
+        return f"cohort:{queue.cohort}" if queue.cohort is not None else f"queue:{queue.name}"
+
+    def _need(self, job: int) -> tuple[str, float]:
+        gpu_type = self.jobs.gpu_type[job]
+        return gpu_type, float(self.layout.allocated_gpus(self.jobs.gpus[job], gpu_type))
+
+    def queue_of(self, job: int) -> ClusterQueue | None:
+        queue = self._queue_of.get(job)
+        if queue is None:
+            jobs = self.jobs
+            queue = next(
+                (q for q in self.queues if q.matches(jobs.tier[job], jobs.job_class[job], jobs.tenant[job])),
+                None,
+            )
+            if queue is not None:
+                self._queue_of[job] = queue
+        return queue
+
+    def _ceiling(self, queue: ClusterQueue, gpu_type: str) -> float:
+        """Most GPUs of a type the queue could ever hold."""
+        nominal = queue.nominal.get(gpu_type, 0.0)
+        if queue.cohort is None:
+            return nominal
+        pool_others = sum(
+            min(q.lending_limit.get(gpu_type, q.nominal.get(gpu_type, 0.0)), q.nominal.get(gpu_type, 0.0))
+            for q in self._cohorts[self._cohort_key(queue)]
+            if q is not queue
+        )
+        return min(nominal + queue.borrowing_limit.get(gpu_type, math.inf), nominal + pool_others)
+
+    def rejection(self, job: int) -> str:
+        jobs = self.jobs
+        queue = self.queue_of(job)
+        if queue is None:
+            return (
+                f"no ClusterQueue matches tier {jobs.tier[job]!r}, class {jobs.job_class[job]!r}, "
+                f"tenant {jobs.tenant[job]!r} (quota kueue)"
+            )
+        gpu_type, gpus = self._need(job)
+        ceiling = self._ceiling(queue, gpu_type)
+        if gpus > ceiling:
+            return (
+                f"holds {gpus:g} {gpu_type} GPUs, more than ClusterQueue {queue.name!r} can get ({ceiling:g})"
+            )
+        return ""
+
+    # --- accounting ----------------------------------------------------------------------
+
+    def pending_changed(self, job: int) -> None:
+        queue = self.queue_of(job)
+        assert queue is not None
+        queue.waiting.append(job)
+        self._new.append(job)
+
+    def admitted(self, job: int) -> None:
+        queue = self.queue_of(job)
+        assert queue is not None
+        gpu_type, gpus = self._need(job)
+        queue.used[gpu_type] = queue.used.get(gpu_type, 0.0) + gpus
+        self._held[job] = (gpu_type, gpus)
+        self._admitted_at[job] = self._admissions
+        self._admissions += 1
+
+    def released(self, job: int) -> None:
+        queue = self.queue_of(job)
+        assert queue is not None
+        gpu_type, gpus = self._held.pop(job)
+        del self._admitted_at[job]
+        queue.used[gpu_type] -= gpus
+        self._dirty.add(self._cohort_key(queue))
+
+    def pool_room(self, queue: ClusterQueue, gpu_type: str, gpus: float) -> float:
+        """Pool GPUs left after the queue takes ``gpus`` more (negative: short by that many)."""
+        members = self._cohorts[self._cohort_key(queue)]
+        pool = sum(q.nominal.get(gpu_type, 0.0) - q.guaranteed(gpu_type) for q in members)
+        drawn = sum(q.drawn(gpu_type) for q in members if q is not queue)
+        return pool - drawn - queue.drawn(gpu_type, queue.used.get(gpu_type, 0.0) + gpus)
+
+    def fits(self, queue: ClusterQueue, gpu_type: str, gpus: float) -> bool:
+        used = queue.used.get(gpu_type, 0.0)
+        nominal = queue.nominal.get(gpu_type, 0.0)
+        if queue.cohort is None:
+            return used + gpus <= nominal
+        if used + gpus > nominal + queue.borrowing_limit.get(gpu_type, math.inf):
+            return False
+        return self.pool_room(queue, gpu_type, gpus) >= 0
+
+    def share(self, queue: ClusterQueue) -> float:
+        """Fair-sharing value: borrowed / pool GPUs, the largest over types, over weight."""
+        members = self._cohorts[self._cohort_key(queue)]
+        value = 0.0
+        for gpu_type in queue.used:
+            pool = sum(q.nominal.get(gpu_type, 0.0) - q.guaranteed(gpu_type) for q in members)
+            if pool > 0:
+                value = max(value, queue.borrowing(gpu_type) / pool)
+        if queue.weight == 0:
+            return math.inf
+        return value / queue.weight
+
+    # --- admission -------------------------------------------------------------------------
+
+    def admit(self, ctx: QuotaContext) -> None:
+        dirty, self._dirty = self._dirty, set()
+        new, self._new = set(self._new), []
+        tried: list[ClusterQueue] = []
+        for key, members in self._cohorts.items():
+            for queue in members:
+                if key in dirty or any(self._queue_of.get(j) is queue for j in new):
+                    tried.append(queue)
+        if not tried:
+            return
+        if self.fair_sharing:
+            remaining = list(tried)
+            while remaining:
+                queue = min(remaining, key=lambda q: (self.share(q), self.queues.index(q)))
+                remaining.remove(queue)
+                self._admit_queue(ctx, queue)
+        else:
+            chosen = {id(q) for q in tried}
+            jobs = sorted(j for q in tried for j in q.waiting if ctx.is_pending(j))
+            refused: dict[tuple[int, str], float] = {}
+            for job in jobs:
+                queue = self.queue_of(job)
+                assert queue is not None and id(queue) in chosen
+                self._try(ctx, queue, job, refused)
+        for queue in tried:
+            queue.waiting = [j for j in queue.waiting if ctx.is_pending(j)]
+
+    def _admit_queue(self, ctx: QuotaContext, queue: ClusterQueue) -> None:
+        refused: dict[tuple[int, str], float] = {}
+        for job in sorted(j for j in queue.waiting if ctx.is_pending(j)):
+            self._try(ctx, queue, job, refused)
+
+    def _try(
+        self, ctx: QuotaContext, queue: ClusterQueue, job: int, refused: dict[tuple[int, str], float]
+    ) -> None:
+        gpu_type, gpus = self._need(job)
+        key = (id(queue), gpu_type)
+        if gpus >= refused.get(key, math.inf):
+            return
+        if self.fits(queue, gpu_type, gpus) or self._reclaim(ctx, queue, job, gpu_type, gpus):
+            ctx.admit(job)
+        else:
+            refused[key] = gpus
+
+    def _reclaim(self, ctx: QuotaContext, queue: ClusterQueue, job: int, gpu_type: str, gpus: float) -> bool:
+        """Evict borrowing jobs of the cohort so ``job`` fits its nominal quota (see the docstring)."""
+        if queue.reclaim == "never" or queue.cohort is None:
+            return False
+        if queue.used.get(gpu_type, 0.0) + gpus > queue.nominal.get(gpu_type, 0.0):
+            return False
+        priority = self.jobs.priority[job]
+        members = self._cohorts[self._cohort_key(queue)]
+        candidates = []
+        for victim, (held_type, _) in self._held.items():
+            owner = self._queue_of[victim]
+            if owner is queue or held_type != gpu_type or owner not in members:
+                continue
+            if queue.reclaim == "lower_priority" and self.jobs.priority[victim] >= priority:
+                continue
+            share = self.share(owner) if self.fair_sharing else 0.0
+            candidates.append((-share, self.jobs.priority[victim], -self._admitted_at[victim], victim))
+        candidates.sort()
+        # Plan first on a copy of the usage: evict only if it makes the job fit.
+        used = {id(q): q.used.get(gpu_type, 0.0) for q in members}
+        short = -self.pool_room(queue, gpu_type, gpus)
+        chosen = []
+        for *_, victim in candidates:
+            if short <= 0:
+                break
+            owner = self._queue_of[victim]
+            before = used[id(owner)]
+            if before <= owner.nominal.get(gpu_type, 0.0):
+                continue  # its queue no longer borrows
+            after = before - self._held[victim][1]
+            used[id(owner)] = after
+            short -= owner.drawn(gpu_type, before) - owner.drawn(gpu_type, after)
+            chosen.append(victim)
+        if short > 0:
+            return False
+        for victim in chosen:
+            ctx.evict(victim, f"reclaimed by ClusterQueue {queue.name!r}")
+        return self.fits(queue, gpu_type, gpus)

@@ -1,0 +1,220 @@
+"""Quota policies (``caps``, ``kueue``, ``reserved_share``): exact small schedules and limits
+checked from the segments of each run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sim
+from sim.errors import PolicyError
+
+HEADER = "job_id,submit_time,gpus,duration,tenant,tier,priority\n"
+
+
+def run(tmp_path: Path, rows: str, quota: dict[str, Any], nodes: int = 8, **extra: Any) -> sim.Result:
+    trace = tmp_path / "trace.csv"
+    trace.write_text(HEADER + rows)
+    scenario = {
+        "name": "quota",
+        "cluster": {"pods": [{"name": "p", "nodes": nodes, "gpus_per_node": 1, "gpu_type": "G"}]},
+        "workload": {"trace": {"path": str(trace)}},
+        "quota": quota,
+        "preemption": {"restart_overhead": 0},
+        **extra,
+    }
+    return sim.run(scenario)
+
+
+def runs(result: sim.Result) -> dict[str, tuple]:
+    return {j.job_id: (j.start_time, j.end_time, j.preemptions, j.status) for j in result.jobs}
+
+
+def peak_usage(result: sim.Result, key: Any) -> dict[str, float]:
+    """Largest GPUs held at once per group ``key(job record)``, from the segments."""
+    jobs = {j.job_id: j for j in result.jobs}
+    events: dict[str, list[tuple[float, int]]] = {}
+    for s in result.records.segments:
+        group = key(jobs[s.job_id])
+        events.setdefault(group, []).extend([(s.start_time, s.gpus), (s.end_time, -s.gpus)])
+    peaks = {}
+    for group, changes in events.items():
+        held = peak = 0
+        for _, delta in sorted(changes, key=lambda e: (e[0], e[1])):  # ends before starts
+            held += delta
+            peak = max(peak, held)
+        peaks[group] = peak
+    return peaks
+
+
+# --- caps ------------------------------------------------------------------------------------
+
+CAPS_ROWS = (
+    "x1,0,2,100,x,on-demand,0\nx2,0,2,100,x,on-demand,0\nx3,0,2,100,x,on-demand,0\ny1,0,2,100,y,on-demand,0\n"
+)
+
+
+def test_caps_holds_each_tenant_to_its_cap(tmp_path: Path) -> None:
+    """Tenant x may hold 4 GPUs: x1, x2 run at 0, x3 waits for one to end although 2 GPUs
+    stay free; y is not held back by x."""
+    result = run(tmp_path, CAPS_ROWS, {"name": "caps", "params": {"per_tenant": 4}})
+    assert runs(result) == {
+        "x1": (0.0, 100.0, 0, "completed"),
+        "x2": (0.0, 100.0, 0, "completed"),
+        "x3": (100.0, 200.0, 0, "completed"),
+        "y1": (0.0, 100.0, 0, "completed"),
+    }
+    assert peak_usage(result, lambda j: j.tenant) == {"x": 4, "y": 2}
+
+
+def test_caps_per_tier_and_named_tenants(tmp_path: Path) -> None:
+    """The on-demand tier may hold 6: x1, x2, x3 take it at 0 in queue order; y1 waits. A
+    named limit of 2 for x lets only x1 run at first."""
+    tier = run(tmp_path, CAPS_ROWS, {"name": "caps", "params": {"per_tier": {"on-demand": 6}}})
+    assert peak_usage(tier, lambda j: j.tier) == {"on-demand": 6}
+    assert [runs(tier)[j][0] for j in ("x1", "x2", "x3", "y1")] == [0.0, 0.0, 0.0, 100.0]
+    named = run(tmp_path, CAPS_ROWS, {"name": "caps", "params": {"per_tenant": 8, "tenants": {"x": 2}}})
+    assert [runs(named)[j][0] for j in ("x1", "x2", "x3", "y1")] == [0.0, 100.0, 200.0, 0.0]
+
+
+def test_caps_reject_a_job_above_its_cap_alone(tmp_path: Path) -> None:
+    result = run(tmp_path, "big,0,6,10,x,on-demand,0\n", {"name": "caps", "params": {"per_tenant": {"G": 4}}})
+    (job,) = result.jobs
+    assert job.status == "rejected"
+    assert job.reason == "holds 6 GPUs, above the tenant x cap of 4 (quota caps)"
+
+
+def test_caps_hold_under_a_random_load(tmp_path: Path) -> None:
+    """Invariant on a busier trace: no tenant ever holds more than its cap, every job ends."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    rows = "".join(
+        f"j{i},{t:.1f},{g},{d:.1f},t{k},on-demand,0\n"
+        for i, (t, g, d, k) in enumerate(
+            zip(
+                np.sort(rng.uniform(0, 2000, 300)),
+                rng.choice([1, 2, 4], 300),
+                rng.exponential(100, 300),
+                rng.integers(0, 5, 300),
+                strict=True,
+            )
+        )
+    )
+    result = run(tmp_path, rows, {"name": "caps", "params": {"per_tenant": 5}}, nodes=16)
+    assert max(peak_usage(result, lambda j: j.tenant).values()) <= 5
+    assert {j.status for j in result.jobs} == {"completed"}
+
+
+# --- kueue -----------------------------------------------------------------------------------
+
+
+def kueue(a: dict[str, Any] | None = None, b: dict[str, Any] | None = None, **params: Any) -> dict[str, Any]:
+    """ClusterQueues A (reserved tier) and B (on-demand) of 4 GPUs each, in cohort c."""
+    queue_a = {"name": "A", "match": {"tiers": ["reserved"]}, "cohort": "c", "nominal_quota": {"G": 4},
+               "reclaim_within_cohort": "any", **(a or {})}  # fmt: skip
+    queue_b = {"name": "B", "match": {"tiers": ["on-demand"]}, "cohort": "c", "nominal_quota": {"G": 4},
+               "reclaim_within_cohort": "any", **(b or {})}  # fmt: skip
+    return {"name": "kueue", "params": {"cluster_queues": [queue_a, queue_b], **params}}
+
+
+BORROW = "b1,0,4,100,u,on-demand,0\nb2,0,4,100,u,on-demand,0\na1,10,4,50,v,reserved,0\n"
+
+
+def test_kueue_borrower_is_reclaimed_when_the_lender_returns(tmp_path: Path) -> None:
+    """B runs b1 in its quota and b2 on A's idle quota from 0. A's a1 arrives at 10: it fits
+    A's nominal quota but the pool is lent out, so A reclaims: b2 (admitted last) is evicted
+    at 10, a1 runs [10, 60); b2 is admitted again when a1 ends and runs its 90 s left
+    [60, 150)."""
+    result = run(tmp_path, BORROW, kueue())
+    assert runs(result) == {
+        "b1": (0.0, 100.0, 0, "completed"),
+        "b2": (0.0, 150.0, 1, "completed"),
+        "a1": (10.0, 60.0, 0, "completed"),
+    }
+    b2 = [(s.start_time, s.end_time, s.reason) for s in result.records.segments if s.job_id == "b2"]
+    assert b2 == [(0.0, 10.0, "reclaimed by ClusterQueue 'A'"), (60.0, 150.0, "completed")]
+
+
+def test_kueue_without_reclaim_the_lender_waits(tmp_path: Path) -> None:
+    result = run(tmp_path, BORROW, kueue(a={"reclaim_within_cohort": "never"}))
+    assert runs(result)["a1"] == (100.0, 150.0, 0, "completed")
+    assert runs(result)["b2"] == (0.0, 100.0, 0, "completed")
+
+
+def test_kueue_lower_priority_reclaims_only_lower_priority_jobs(tmp_path: Path) -> None:
+    rows = "b1,0,4,100,u,on-demand,5\nb2,0,4,100,u,on-demand,5\na1,10,4,50,v,reserved,1\n"
+    result = run(tmp_path, rows, kueue(a={"reclaim_within_cohort": "lower_priority"}))
+    assert runs(result)["a1"] == (100.0, 150.0, 0, "completed")  # b2's priority is higher: no reclaim
+    rows = "b1,0,4,100,u,on-demand,0\nb2,0,4,100,u,on-demand,0\na1,10,4,50,v,reserved,1\n"
+    result = run(tmp_path, rows, kueue(a={"reclaim_within_cohort": "lower_priority"}))
+    assert runs(result)["a1"] == (10.0, 60.0, 0, "completed")
+
+
+@pytest.mark.parametrize("limit", [{"a": {"lending_limit": {"G": 0}}}, {"b": {"borrowing_limit": {"G": 2}}}])
+def test_kueue_lending_and_borrowing_limits_stop_borrowing(tmp_path: Path, limit: dict) -> None:
+    """A lends nothing, or B may borrow only 2: b2 (4 GPUs) waits for b1 although 4 GPUs
+    are idle, and a1 starts at once in A's quota."""
+    result = run(tmp_path, BORROW, kueue(**limit))
+    assert runs(result) == {
+        "b1": (0.0, 100.0, 0, "completed"),
+        "b2": (100.0, 200.0, 0, "completed"),
+        "a1": (10.0, 60.0, 0, "completed"),
+    }
+
+
+def test_kueue_queues_stay_within_nominal_plus_what_they_borrow(tmp_path: Path) -> None:
+    """Invariant on a random load: per queue, usage <= nominal + borrowing limit, and the
+    queues together never hold more than the cohort's quota."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    tiers = np.array(["reserved", "on-demand"])
+    rows = "".join(
+        f"j{i},{t:.1f},{g},{d:.1f},t{i % 3},{tiers[k]},0\n"
+        for i, (t, g, d, k) in enumerate(
+            zip(
+                np.sort(rng.uniform(0, 3000, 400)),
+                rng.choice([1, 2, 3], 400),
+                rng.exponential(80, 400),
+                rng.integers(0, 2, 400),
+                strict=True,
+            )
+        )
+    )
+    result = run(tmp_path, rows, kueue(b={"borrowing_limit": {"G": 2}}), nodes=12)
+    peaks = peak_usage(result, lambda j: j.tier)
+    assert peaks["on-demand"] <= 4 + 2
+    assert peaks["reserved"] <= 8  # nominal 4 + B's whole lendable 4
+    assert max(peak_usage(result, lambda j: "all").values()) <= 8  # the cohort's quota, of 12 GPUs
+    assert peaks["reserved"] > 4  # A did borrow
+    assert {j.status for j in result.jobs} == {"completed"}
+
+
+def test_kueue_rejects_unmatched_jobs_and_bad_params(tmp_path: Path) -> None:
+    result = run(tmp_path, "s,0,1,10,w,spot,0\n", kueue())
+    (job,) = result.jobs
+    assert job.status == "rejected"
+    assert job.reason == "no ClusterQueue matches tier 'spot', class 'default', tenant 'w' (quota kueue)"
+    with pytest.raises(PolicyError, match="reclaim_within_cohort' must be one of never, lower_priority, any"):
+        run(tmp_path, "s,0,1,10,w,spot,0\n", kueue(a={"reclaim_within_cohort": "Always"}))
+
+
+# --- reserved_share --------------------------------------------------------------------------
+
+
+def test_reserved_share_lends_the_share_and_reclaims_it(tmp_path: Path) -> None:
+    """Half of 8 GPUs is kept for on-demand. Reserved-tier r1, r2 (4 GPUs each) fill the
+    cluster at 0, r2 on the idle share. On-demand o1 arrives at 10 and reclaims: r2 is
+    evicted, o1 runs [10, 60), r2 resumes at 60 with 90 s left."""
+    rows = "r1,0,4,100,u,reserved,0\nr2,0,4,100,u,reserved,0\no1,10,4,50,v,on-demand,0\n"
+    result = run(tmp_path, rows, {"name": "reserved_share", "params": {"tier": "on-demand", "share": 0.5}})
+    assert runs(result) == {
+        "r1": (0.0, 100.0, 0, "completed"),
+        "r2": (0.0, 150.0, 1, "completed"),
+        "o1": (10.0, 60.0, 0, "completed"),
+    }
+    with pytest.raises(PolicyError, match=r"'share' must be a number in \[0, 1\] \(got 1.5\)"):
+        run(tmp_path, rows, {"name": "reserved_share", "params": {"share": 1.5}})
