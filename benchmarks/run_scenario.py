@@ -44,7 +44,7 @@ def one_run(scenario: str, settings: list[str], plots: bool) -> dict[str, float]
     phases["simulate"] = time.perf_counter() - mark
     mark = time.perf_counter()
     services = evaluate(records)
-    summary = summarize(records, services)
+    summary = summarize(records, services, resolved)
     phases["metrics"] = time.perf_counter() - mark
     mark = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:

@@ -133,7 +133,7 @@ def run(
     records = simulate(resolved, on_progress)
     wall = time.perf_counter() - began
     services = evaluate(records)
-    summary = summarize(records, services)
+    summary = summarize(records, services, resolved)
     out_dir = None
     if out is not None:
         manifest = {

@@ -46,6 +46,7 @@ class JobRecord(NamedTuple):
     allocated_gpus: int = 0
     cost: float = 0.0
     tier: str = "on-demand"
+    price: float = math.nan
 
     @property
     def started(self) -> bool:
@@ -72,6 +73,7 @@ JOB_COLUMNS = (
     "preemptions",
     "pods",
     "cost",
+    "price",
     "duration",
     "requested_time",
     "priority",

@@ -71,3 +71,24 @@ def test_preempt_spot_must_be_a_boolean() -> None:
 
     with pytest.raises(PolicyError, match="'preempt_spot' must be true or false"):
         SCHEDULERS.create("easy", {"preempt_spot": "yes"})
+
+
+def test_spot_notice_delays_the_preemption_and_saves_the_work(tmp_path: Path) -> None:
+    """With a 30 s notice, s1 is told at 100 and runs on to 130, then stops with its work
+    saved (no restart overhead); d, which claimed its GPUs, starts at 130 and ends at 180.
+    s1 needs its whole node back: it resumes at 180 with 870 s left and ends at 1050."""
+    trace = tmp_path / "trace.csv"
+    trace.write_text(HEADER + SPOT_FULL + "d,100,2,50,c,on-demand\n")
+    scenario = {
+        "name": "notice",
+        "cluster": {"pods": [{"name": "p", "nodes": 2, "gpus_per_node": 4, "gpu_type": "G"}]},
+        "workload": {"trace": {"path": str(trace)}},
+        "scheduler": {"name": "easy", "params": {"preempt_spot": True}},
+        "preemption": {"restart_overhead": 60, "spot_notice": "30s"},
+    }
+    result = sim.run(scenario)
+    runs = {job.job_id: (job.start_time, job.end_time, job.preemptions) for job in result.jobs}
+    assert runs == {"s1": (0.0, 1050.0, 1), "s2": (0.0, 1000.0, 0), "d": (130.0, 180.0, 0)}
+    segments = result.records.segments
+    s1 = [(s.start_time, s.end_time, s.reason, s.restart_overhead) for s in segments if s.job_id == "s1"]
+    assert s1 == [(0.0, 130.0, "preempted by a higher tier", 0.0), (180.0, 1050.0, "completed", 0.0)]

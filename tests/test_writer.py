@@ -118,9 +118,11 @@ def write(out: Path, plots: bool = False) -> Path:
 
 
 def test_results_directory_holds_every_output(tmp_path: Path) -> None:
-    """A results directory has manifest.json, jobs.csv, segments.csv, timeseries.csv, summary.json, plots/."""
+    """A results directory has manifest.json, jobs.csv, segments.csv, timeseries.csv,
+    summary.json, bills.csv, plots/."""
     out = write(tmp_path / "run", plots=True)
     assert sorted(p.name for p in out.iterdir()) == [
+        "bills.csv",
         "jobs.csv",
         "manifest.json",
         "plots",

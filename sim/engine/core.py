@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from sim.cluster.state import ClusterLayout, ClusterState, Placement
 from sim.engine.clock import NORMAL, URGENT, Call, Clock
 from sim.engine.market import Market
+from sim.engine.notice import Notices
 from sim.engine.queue import JobQueue
 from sim.engine.results import collect
 from sim.engine.sampling import record_sample
@@ -99,9 +100,7 @@ class Engine:
         self.quota = quota if quota is not None and quota.name != "none" else None
         if self.quota is not None:
             self.quota.bind(layout, jobs)  # the engine's table: multi-type jobs get their bound type
-        self.spot_notice = spot_notice
-        self._leaving: dict[int, float] = {}  # running jobs given notice -> when they stop
-        self._claims: set[int] = set()  # jobs waiting for GPUs that jobs under notice free
+        self.notices = Notices(self, spot_notice)
         self.cluster = ClusterState(layout)
         self.clock = Clock()
         self.now = 0.0
@@ -182,7 +181,7 @@ class Engine:
         worked = ran / self._slowdown[job]
         if overhead is None:
             overhead = self.restart_overhead
-        self._leaving.pop(job, None)
+        self.notices.leaving.pop(job, None)
         self.work_left[job] += overhead - worked
         self.estimate_left[job] = max(self.estimate_left[job] - worked, 0.0) + overhead
         self._stop(job, placement, reason)
@@ -235,42 +234,13 @@ class Engine:
         return placement
 
     def reclaim(self, job: int, victims: list[int], reason: str) -> bool:
-        """Preempt ``victims`` to make room for queued ``job``; True if they stopped now.
-
-        With ``spot_notice`` > 0 the victims keep running that long (their estimated end
-        becomes the notice's end, so reservations see it), then stop with their work saved
-        (no restart overhead), and ``job`` is started on the freed GPUs if it is still
-        queued and fits: returns False, ``job`` has a claim until then.
-        """
-        notice = self.spot_notice
-        if notice <= 0:
-            for victim in victims:
-                self.preempt(victim, reason)
-            return True
-        until = self.now + notice
-        for victim in victims:
-            if victim in self._leaving:
-                continue
-            self._leaving[victim] = until
-            old = self._running_key[victim]
-            assert old is not None
-            new = (min(old[0], until), old[1], victim)
-            for running in (self.running, self._running_by_type[self.jobs.gpu_type[victim]]):
-                del running[bisect.bisect_left(running, old)]
-                bisect.insort(running, new)
-            self._running_key[victim] = new
-            self.clock.at(until, self._on_notice_end, (victim, reason))
-        self._claims.add(job)
-        self.clock.at(until, self._on_claim, job)
-        return False
+        return self.notices.reclaim(job, victims, reason)
 
     def is_leaving(self, job: int) -> bool:
-        """Whether a running job has been given notice (it stops soon)."""
-        return job in self._leaving
+        return job in self.notices.leaving
 
     def has_claim(self, job: int) -> bool:
-        """Whether a queued job waits for GPUs that jobs under notice are freeing."""
-        return job in self._claims
+        return job in self.notices.claims
 
     # --- QuotaContext ------------------------------------------------------------------
 
@@ -299,27 +269,6 @@ class Engine:
         return job in self._pending
 
     # --- events ------------------------------------------------------------------------
-
-    def _on_notice_end(self, event: Call) -> None:
-        victim, reason = event.value
-        self.now = self.clock.now
-        if self._leaving.pop(victim, None) is not None and self.placements[victim] is not None:
-            self.preempt(victim, reason, overhead=0.0)
-            self._after_event()
-        else:
-            self._pass_if_last()
-
-    def _on_claim(self, event: Call) -> None:
-        job: int = event.value
-        self.now = self.clock.now
-        self._claims.discard(job)
-        if job in self.queue:
-            placement = self.place(job)
-            if placement is not None:
-                self.start(job, placement)
-                self._after_event()
-                return
-        self._pass_if_last()
 
     def _on_arrivals(self, event: Call) -> None:
         self.now = now = self.clock.now
@@ -489,6 +438,8 @@ class Engine:
             self.clock.at(first, self._on_arrivals, priority=ARRIVALS)
             # Samples fall on whole multiples of the interval, from the first one at or before `first`.
             self.clock.at(first - first % self.sample_interval, self._on_sample, priority=URGENT)
+            if self.market is not None:
+                self.market.start_observing(first)
         # The run makes millions of small acyclic objects (events, keys, segments, records)
         # that reference counting frees; the cyclic GC only rescans them (measured: 1.8x slower).
         collecting = gc.isenabled()

@@ -82,6 +82,13 @@ def collect(engine: Engine) -> RunRecords:
         )
     records = []
     market = engine.market
+    rate = engine.pricing.rate if engine.pricing is not None else None
+
+    def quote(i: int) -> float:
+        if rate is None or i >= engine._next_arrival:
+            return math.nan
+        return rate(jobs.gpu_type[i], jobs.tier[i], jobs.submit[i])
+
     balked = market.balked if market is not None else {}
     deferred = market.deferred if market is not None else {}
     for i in range(len(jobs)):
@@ -109,7 +116,7 @@ def collect(engine: Engine) -> RunRecords:
                 jobs.job_id[i], jobs.tenant[i], jobs.job_class[i], jobs.gpu_type[i], jobs.gpus[i],
                 jobs.submit[i], jobs.duration[i], jobs.requested[i], jobs.priority[i], start, end,
                 status, reason, engine.preemptions.get(i, 0), pods_of.get(i, ""), held.get(i, 0),
-                cost[i], jobs.tier[i],
+                cost[i], jobs.tier[i], quote(i),
             )
         )  # fmt: skip
     return RunRecords(
@@ -122,4 +129,14 @@ def collect(engine: Engine) -> RunRecords:
         horizon=engine.horizon,
         events=engine.events,
         segments=segments,
+        extra=_market_extra(engine),
     )
+
+
+def _market_extra(engine: Engine) -> dict[str, float]:
+    """Deferral counts for the summary (deferred jobs that were later submitted)."""
+    market = engine.market
+    if market is None or not market.responds:
+        return {}
+    waits = list(market.deferrals.values())
+    return {"deferred_jobs": len(waits), "deferred_mean_s": sum(waits) / len(waits) if waits else math.nan}

@@ -21,6 +21,13 @@ Structure (seconds for times; None where a metric is undefined, e.g. no job star
     rejected                 {count: int, reasons: {reason: int}}
     preemptions              {count, jobs}: int
     restart_gpu_hours        float: GPU-hours spent on restart overhead
+    revenue                  {total, charges, sla_credits, by_tier, by_class, gpu_hours,
+                             mean_price_per_gpu_hour} EUR (sim.metrics.billing)
+    energy                   {kwh, eur, co2_kg, busy_kwh, idle_kwh, node_kwh, ...} or None
+                             without a scenario (sim.metrics.energy)
+    demand                   {potential/submitted/balked_gpu_hours, price_ratio,
+                             measured_elasticity, balked_jobs, deferred_jobs, by_rule} or
+                             None without a demand section (sim.metrics.demand)
 
 The formulas are in the docstrings of ``sim.metrics.waits`` and ``sim.metrics.usage``.
 """
@@ -34,6 +41,10 @@ from typing import Any, cast
 
 import numpy as np
 
+from sim.cluster.state import ClusterLayout
+from sim.metrics.billing import revenue_summary, sla_credits
+from sim.metrics.demand import demand_summary
+from sim.metrics.energy import energy_summary
 from sim.metrics.preemption import preemption_stats, restart_gpu_hours
 from sim.metrics.slo import GroupResult, evaluate, inference_summary
 from sim.metrics.usage import (
@@ -55,6 +66,8 @@ from sim.metrics.waits import (
     wait_stats_by,
 )
 from sim.records import RunRecords
+from sim.scenario.market import Billing
+from sim.scenario.schema import Scenario
 
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
 
@@ -83,14 +96,23 @@ def json_ready(value: Any) -> JsonValue:
     raise TypeError(f"json_ready: cannot convert {type(value).__name__} to JSON (got {value!r})")
 
 
-def summarize(records: RunRecords, services: list[GroupResult] | None = None) -> dict[str, Any]:
+def summarize(
+    records: RunRecords, services: list[GroupResult] | None = None, scenario: Scenario | None = None
+) -> dict[str, Any]:
     """Every headline metric of ``records`` as a JSON-ready dict (see the module docstring).
 
     ``services`` is ``sim.metrics.slo.evaluate(records)`` if the caller already has it.
+    ``scenario`` gives the billing terms, energy figures, cluster and demand rules
+    (without it: default billing terms, and no energy or demand section).
     """
     jobs = records.jobs
     if services is None:
         services = evaluate(records)
+    billing = scenario.billing if scenario is not None else Billing()
+    credits = sla_credits(records, services, billing)
+    energy = None
+    if scenario is not None:
+        energy = energy_summary(records, scenario.energy, ClusterLayout.from_scenario(scenario.cluster))
     summary = {
         "capacity_gpus": records.capacity_gpus,
         "jobs": status_counts(jobs),
@@ -112,5 +134,8 @@ def summarize(records: RunRecords, services: list[GroupResult] | None = None) ->
         "rejected": rejected_stats(jobs),
         "preemptions": preemption_stats(jobs),
         "restart_gpu_hours": restart_gpu_hours(records.segments),
+        "revenue": revenue_summary(records, credits),
+        "energy": energy,
+        "demand": demand_summary(records, scenario.demand if scenario is not None else None),
     }
     return cast(dict[str, Any], json_ready(summary))

@@ -15,7 +15,7 @@ QUOTAS: Registry[Quota] = Registry("quota")
 
 # Imported for their registration side effect; keep one line per policy module.
 from sim.policies.placement import frag_aware, pack, pod_local, spread  # noqa: E402,F401
-from sim.policies.pricing import flat  # noqa: E402,F401
+from sim.policies.pricing import dynamic, flat, tiered, time_of_day  # noqa: E402,F401
 from sim.policies.quota import caps, kueue, none, reserved_share  # noqa: E402,F401
 from sim.policies.scheduling import (  # noqa: E402,F401
     conservative,

@@ -9,6 +9,7 @@ at the end, so a results directory either holds every file or does not exist::
     timeseries.csv   "time", then the other sampled columns sorted by name
     summary.json     sim.metrics.summarize output
     services.csv     one row per inference service (sim.metrics.slo), if the run has any
+    bills.csv        one row per tenant (sim.metrics.billing.BILL_COLUMNS)
     plots/           PNGs from sim.report.plots (unless plots=False)
 
 CSV floats are written with ``repr`` (shortest text that reads back to the same float), NaN
@@ -30,7 +31,10 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
+from sim.cluster.state import ClusterLayout
 from sim.metrics import json_ready
+from sim.metrics.billing import BILL_COLUMNS, bill_rows, sla_credits
+from sim.metrics.energy import energy_by_tenant
 from sim.metrics.slo import SERVICE_COLUMNS, GroupResult, evaluate, service_rows
 from sim.records import JOB_COLUMNS, SEGMENT_COLUMNS, JobRecord, RunRecords, Segment
 from sim.scenario.schema import Scenario
@@ -105,6 +109,13 @@ def check_target(out_dir: Path) -> None:
         raise FileExistsError(errno.EEXIST, "results directory must be new or empty", str(out_dir))
 
 
+def bills(scenario: Scenario, records: RunRecords, services: list[GroupResult]) -> list[tuple[Any, ...]]:
+    """bills.csv rows: one per tenant, charges less SLA credits, with the tenant's energy."""
+    layout = ClusterLayout.from_scenario(scenario.cluster)
+    credits = sla_credits(records, services, scenario.billing)
+    return bill_rows(records, credits, energy_by_tenant(records, scenario.energy, layout))
+
+
 def write_results(
     out_dir: Path,
     *,
@@ -135,9 +146,10 @@ def write_results(
         _write(tmp / "timeseries.csv", timeseries_csv(records.timeseries))
         _write(tmp / "segments.csv", segments_csv(records.segments))
         _write(tmp / "summary.json", json_text(summary))
+        results = evaluate(records) if services is None else services
         if records.services:
-            results = evaluate(records) if services is None else services
             _write(tmp / "services.csv", _csv_text(SERVICE_COLUMNS, service_rows(results)))
+        _write(tmp / "bills.csv", _csv_text(BILL_COLUMNS, bills(scenario, records, results)))
         if plots:
             from sim.report.plots import plot_all
 
