@@ -264,3 +264,17 @@ def test_summary_table_shows_inference_attainment_per_tier(summary: dict) -> Non
     }
     text = summary_table({**summary, "inference": inference})
     assert "inference SLO     89.1% of requests (on-demand 90.4%, reserved -)" in text
+
+
+def test_summary_table_shows_revenue_energy_and_balked_demand() -> None:
+    """Revenue with the mean price, energy with its cost and CO2, balked of potential GPU-hours."""
+    summary = {
+        "revenue": {"total": 155730.07, "mean_price_per_gpu_hour": 4.7837},
+        "energy": {"kwh": 72659.1, "eur": 13623.6, "co2_kg": 26375.3},
+        "demand": {"balked_gpu_hours": 1234.4, "potential_gpu_hours": 5000.0},
+    }
+    lines = summary_table(summary).splitlines()
+    assert "revenue           EUR 155,730 (4.78 EUR/GPU-h)" in lines
+    assert "energy            72,659 kWh, EUR 13,624, 26,375 kg CO2" in lines
+    assert "demand            1,234 of 5,000 GPU-h balked" in lines
+    assert not any(line.startswith(("revenue", "energy", "demand")) for line in summary_table({}).splitlines())

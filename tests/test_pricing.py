@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+import sim
 from sim.errors import PolicyError
 from sim.policies import PRICINGS
 from sim.policies.pricing.dynamic import Dynamic
@@ -270,3 +272,25 @@ def test_time_of_day_needs_a_calendar() -> None:
     """Used before bind, time_of_day fails loudly instead of guessing a start date."""
     with pytest.raises(RuntimeError, match="bind"):
         PRICINGS.create("time_of_day").rate("B200", "on-demand", 0.0)
+
+
+def test_dynamic_prices_follow_the_simulated_utilisation(tmp_path: Path) -> None:
+    """End to end: the engine shows ``dynamic`` the cluster every hour. A 9-GPU job runs
+    [0, 7200) on 10 GPUs (type G: list price 2.0). The observation at 0 comes before the
+    arrival: utilisation 0, factor clip(1 + (0 - 0.8)) = 0.5 for the first hour; at 3600
+    utilisation 0.9 gives 1.1. Cost = 9 x 2.0 x (0.5 + 1.1) = 28.8 EUR. timeseries.csv's
+    price.G samples the rate just before each hour's events: 2.0 (no observation yet),
+    1.0, 2.2."""
+    trace = tmp_path / "trace.csv"
+    trace.write_text("job_id,submit_time,gpus,duration\nbig,0,9,7200\n")
+    scenario = {
+        "name": "dynamic",
+        "cluster": {"pods": [{"name": "p", "nodes": 10, "gpus_per_node": 1, "gpu_type": "G"}]},
+        "workload": {"trace": {"path": str(trace)}},
+        "pricing": {"name": "dynamic", "params": {"interval": "1h"}},
+    }
+    result = sim.run(scenario)
+    (job,) = result.jobs
+    assert job.cost == pytest.approx(28.8)
+    assert result.records.timeseries["price.G"][:3] == pytest.approx([2.0, 1.0, 2.2])
+    assert result.summary["revenue"]["mean_price_per_gpu_hour"] == pytest.approx(1.6)

@@ -34,8 +34,9 @@ def _section(summary: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def summary_table(summary: Mapping[str, Any]) -> str:
     """Rows: jobs by status, utilisation %, wait mean/p50/p95/p99 (humanised), bounded
-    slowdown mean, throughput (jobs/h), makespan, and inference SLO attainment overall and
-    per tier when the run has services; labels left, values aligned after them.
+    slowdown mean, throughput (jobs/h), makespan, inference SLO attainment overall and
+    per tier when the run has services, revenue (EUR, mean price per GPU-hour), energy
+    (kWh, EUR, kg CO2) and balked demand when present; labels left, values aligned after them.
     """
     jobs = _section(summary, "jobs")
     statuses = [*STATUSES, *sorted(key for key in jobs if key not in STATUSES and key != "total")]
@@ -57,5 +58,19 @@ def summary_table(summary: Mapping[str, Any]) -> str:
         tiers = _section(inference, "by_tier")
         per_tier = ", ".join(f"{tier} {_percent(block.get('attainment'))}" for tier, block in tiers.items())
         rows.append(("inference SLO", f"{_percent(inference.get('attainment'))} of requests ({per_tier})"))
+    revenue = _section(summary, "revenue")
+    if revenue:
+        price = _number(revenue.get("mean_price_per_gpu_hour"), ".2f")
+        rows.append(("revenue", f"EUR {_number(revenue.get('total'), ',.0f')} ({price} EUR/GPU-h)"))
+    energy = _section(summary, "energy")
+    if energy:
+        cells = f"{_number(energy.get('kwh'), ',.0f')} kWh, EUR {_number(energy.get('eur'), ',.0f')}"
+        rows.append(("energy", f"{cells}, {_number(energy.get('co2_kg'), ',.0f')} kg CO2"))
+    demand = _section(summary, "demand")
+    if demand:
+        balked = _number(demand.get("balked_gpu_hours"), ",.0f")
+        rows.append(
+            ("demand", f"{balked} of {_number(demand.get('potential_gpu_hours'), ',.0f')} GPU-h balked")
+        )
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
