@@ -277,4 +277,5 @@ def test_summary_table_shows_revenue_energy_and_balked_demand() -> None:
     assert "revenue           EUR 155,730 (4.78 EUR/GPU-h)" in lines
     assert "energy            72,659 kWh, EUR 13,624, 26,375 kg CO2" in lines
     assert "demand            1,234 of 5,000 GPU-h balked" in lines
-    assert not any(line.startswith(("revenue", "energy", "demand")) for line in summary_table({}).splitlines())
+    empty = summary_table({}).splitlines()
+    assert not any(line.startswith(("revenue", "energy", "demand")) for line in empty)
