@@ -141,9 +141,10 @@ class Kueue(Quota):
     its limit and what the others lend.
 
     Algorithm (best-effort FIFO): each pass tries the pending jobs of queues whose cohort
-    freed quota and new pending jobs, in queue order (with ``fair_sharing``, queue by queue
-    from the lowest share: borrowed GPUs / pool GPUs, the largest over types, divided by
-    weight; weight 0 is an infinite share). A job that does not fit is skipped and later
+    freed quota and new pending jobs, in queue order. With ``fair_sharing`` it admits one
+    job at a time, each from the queue of the lowest share that can admit one (ties: the
+    order of ``cluster_queues``), the share being borrowed GPUs / pool GPUs, the largest
+    over types, divided by weight (weight 0: an infinite share). A job that does not fit is skipped and later
     jobs are still tried; within a queue, once a job of g GPUs of a type does not fit, no
     job of >= g GPUs of that type is tried again in the pass. Reclaim: a job that would fit
     its queue's nominal quota but not the pool may evict admitted jobs of other queues of
@@ -296,11 +297,7 @@ class Kueue(Quota):
         if not tried:
             return
         if self.fair_sharing:
-            remaining = list(tried)
-            while remaining:
-                queue = min(remaining, key=lambda q: (self.share(q), self.queues.index(q)))
-                remaining.remove(queue)
-                self._admit_queue(ctx, queue)
+            self._admit_fairly(ctx, tried)
         else:
             chosen = {id(q) for q in tried}
             jobs = sorted(j for q in tried for j in q.waiting if ctx.is_pending(j))
@@ -312,22 +309,37 @@ class Kueue(Quota):
         for queue in tried:
             queue.waiting = [j for j in queue.waiting if ctx.is_pending(j)]
 
-    def _admit_queue(self, ctx: QuotaContext, queue: ClusterQueue) -> None:
+    def _admit_fairly(self, ctx: QuotaContext, tried: list[ClusterQueue]) -> None:
+        """One job at a time from the queue of the lowest share that can admit one."""
+        order = {id(q): i for i, q in enumerate(self.queues)}
+        candidates = {id(q): sorted(j for j in q.waiting if ctx.is_pending(j)) for q in tried}
         refused: dict[tuple[int, str], float] = {}
-        for job in sorted(j for j in queue.waiting if ctx.is_pending(j)):
-            self._try(ctx, queue, job, refused)
+        active = [q for q in tried if candidates[id(q)]]
+        while active:
+            admitted = False
+            for queue in sorted(active, key=lambda q: (self.share(q), order[id(q)])):
+                waiting = candidates[id(queue)]
+                while waiting and not admitted:
+                    admitted = self._try(ctx, queue, waiting.pop(0), refused)
+                if admitted:
+                    break  # shares changed: choose again
+            if not admitted:
+                return
+            active = [q for q in active if candidates[id(q)]]
 
     def _try(
         self, ctx: QuotaContext, queue: ClusterQueue, job: int, refused: dict[tuple[int, str], float]
-    ) -> None:
+    ) -> bool:
+        """Admit ``job`` if it fits (or reclaim makes it fit); else refuse its shape and say False."""
         gpu_type, gpus = self._need(job)
         key = (id(queue), gpu_type)
         if gpus >= refused.get(key, math.inf):
-            return
+            return False
         if self.fits(queue, gpu_type, gpus) or self._reclaim(ctx, queue, job, gpu_type, gpus):
             ctx.admit(job)
-        else:
-            refused[key] = gpus
+            return True
+        refused[key] = gpus
+        return False
 
     def _reclaim(self, ctx: QuotaContext, queue: ClusterQueue, job: int, gpu_type: str, gpus: float) -> bool:
         """Evict borrowing jobs of the cohort so ``job`` fits its nominal quota (see the docstring)."""
