@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from sim.cli_compare import add_compare_parser, add_plot_parser
 from sim.cli_trace import add_trace_parser
 from sim.errors import UserError
 
@@ -158,6 +159,8 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("schema", help="print the scenario JSON schema").set_defaults(handler=cmd_schema)
     commands.add_parser("policies", help="list the registered policies").set_defaults(handler=cmd_policies)
     add_trace_parser(commands)
+    add_compare_parser(commands)
+    add_plot_parser(commands)
     return top
 
 
