@@ -267,3 +267,17 @@ def test_kueue_fair_sharing_splits_borrowed_quota_by_weight(tmp_path: Path) -> N
     for fair, expected in ((True, (2, 6)), (False, (8, 0))):
         started = [j.job_id[0] for j in run(tmp_path, rows, queues(fair)).jobs if j.start_time == 0.0]
         assert (started.count("a"), started.count("b")) == expected
+
+
+def test_kueue_job_admitted_then_reclaimed_in_one_pass_is_admitted_once_later(tmp_path: Path) -> None:
+    """Regression: B (nominal 4) admits b1 and b2 (borrowing) at 0, and in the same pass A's
+    a1 reclaims b2. b2 is pending again, listed twice, and must be admitted once when a1
+    ends at 50 (it used to crash: 'job 1 is not queued'). 16 GPUs, A nominal 8."""
+    rows = "b1,0,4,100,u,on-demand,0\nb2,0,4,100,u,on-demand,0\na1,0,8,50,v,reserved,0\n"
+    quota = kueue(a={"nominal_quota": {"G": 8}})
+    result = run(tmp_path, rows, quota, nodes=16)
+    assert {j.job_id: j.status for j in result.jobs} == dict.fromkeys(("b1", "b2", "a1"), "completed")
+    rows = "b1,0,8,100,u,reserved,0\nb2,0,4,100,u,reserved,0\na1,0,8,50,v,on-demand,0\n"
+    share = {"name": "reserved_share", "params": {"share": 0.5, "shared_reclaim": "never"}}
+    shared = run(tmp_path, rows, share, nodes=16)
+    assert {j.status for j in shared.jobs} == {"completed"}

@@ -30,7 +30,15 @@ def scenario(name: str) -> Path:
     return SCENARIOS_DIR / f"{name}.yaml"
 
 
-WHAT_IFS = ("sme-inference-surge", "training-crunch", "digital-twin-workday", "ramp-up-2026")
+WHAT_IFS = (
+    "sme-inference-surge",
+    "training-crunch",
+    "digital-twin-workday",
+    "ramp-up-2026",
+    "pricing-spot-market",
+    "quota-kueue-cohorts",
+    "sme-reserved-share",
+)
 
 
 def test_scenarios_are_shipped() -> None:
@@ -135,3 +143,61 @@ def test_ramp_up_has_its_gpus_and_a_reserved_third() -> None:
     by_tier = summary["utilisation_by_tier"]
     assert by_tier["reserved"] > by_tier["on-demand"] + by_tier["spot"]
     assert summary["utilisation"] < 0.6  # headroom at opening
+
+
+def balked_gpu_hours(result: sim.Result, tier: str) -> float:
+    rules = result.summary["demand"]["by_rule"]
+    return sum(rule["balked_gpu_hours"] for rule in rules if rule["tier"] == tier)
+
+
+def test_deeper_spot_discount_balks_fewer_spot_gpu_hours() -> None:
+    """Spot B200 at 50% off quotes 1.63x the 2.00 EUR reference, at 65% 1.14x, at 80% below it:
+    fewer spot GPU-hours balk at each step, none at 80%; on-demand prices, hence what they
+    turn away, stay the same (common random numbers)."""
+    runs = [
+        sim.run(scenario("pricing-spot-market"), horizon="1d", **{"pricing.params.discounts.spot": discount})
+        for discount in (0.5, 0.65, 0.8)
+    ]
+    spot = [balked_gpu_hours(result, "spot") for result in runs]
+    assert spot[0] > spot[1] > spot[2] == 0
+    on_demand = [balked_gpu_hours(result, "on-demand") for result in runs]
+    assert on_demand[0] > 0 and on_demand == pytest.approx([on_demand[0]] * 3)
+    preempted = [result.summary["preemptions"]["count"] for result in runs]
+    assert preempted[0] < preempted[1] < preempted[2]  # more spot jobs run, more give way
+
+
+def test_industry_reclaim_preempts_borrowers_and_never_does_not() -> None:
+    """With reclaim `any` industry evicts SME and research jobs running on its lent quota;
+    with `never` nothing is preempted and no GPU-hour goes to restarts."""
+    reclaim = sim.run(scenario("quota-kueue-cohorts"), horizon="1d")
+    reclaimed = [s for s in reclaim.records.segments if s.reason == "reclaimed by ClusterQueue 'industry'"]
+    assert len(reclaimed) == reclaim.summary["preemptions"]["count"] > 0
+    tiers = {job.job_id: job.tier for job in reclaim.jobs}
+    assert {tiers[s.job_id] for s in reclaimed} <= {"on-demand", "spot"}
+    assert reclaim.summary["restart_gpu_hours"] > 0
+    never = sim.run(
+        scenario("quota-kueue-cohorts"),
+        horizon="1d",
+        **{"quota.params.cluster_queues.0.reclaim_within_cohort": "never"},
+    )
+    assert never.summary["preemptions"]["count"] == 0 and never.summary["restart_gpu_hours"] == 0
+
+
+def test_larger_sme_share_lowers_sme_waits() -> None:
+    """Reserving 30% of the B200 GPUs for SMEs instead of 10%: SMEs reclaim their share and
+    wait less than half as long; industry, on the rest, waits longer."""
+
+    def with_share(gpus: int) -> sim.Result:
+        queues = "quota.params.cluster_queues"
+        overrides = {f"{queues}.0.nominal_quota.B200": gpus, f"{queues}.1.nominal_quota.B200": 2160 - gpus}
+        return sim.run(scenario("sme-reserved-share"), horizon="1d", **overrides)
+
+    small, large = with_share(216), with_share(648)
+    assert small.summary["capacity_gpus"] == 2160
+
+    def mean_wait(result: sim.Result, tier: str) -> float:
+        return result.summary["wait_by_tier"][tier]["mean"]
+
+    assert mean_wait(large, "on-demand") < mean_wait(small, "on-demand") / 2
+    assert mean_wait(large, "reserved") > mean_wait(small, "reserved")
+    assert small.summary["preemptions"]["count"] == 0 < large.summary["preemptions"]["count"]

@@ -92,3 +92,40 @@ def test_spot_notice_delays_the_preemption_and_saves_the_work(tmp_path: Path) ->
     segments = result.records.segments
     s1 = [(s.start_time, s.end_time, s.reason, s.restart_overhead) for s in segments if s.job_id == "s1"]
     assert s1 == [(0.0, 130.0, "preempted by a higher tier", 0.0), (180.0, 1050.0, "completed", 0.0)]
+
+
+def test_no_preemption_for_a_job_that_fits_now(tmp_path: Path) -> None:
+    """Regression: two 8-GPU nodes; spot S (1 GPU) and reserved R0 (7) fill node 0, R1 (7)
+    leaves one GPU free on node 1; H (8 GPUs) is the blocked head at 1. C (1 GPU, 5000 s,
+    on-demand) arrives at 2 and fits node 1 now: it is backfilled there (it ends before
+    H's shadow time 10000) and S is not preempted (it used to be, for nothing)."""
+    trace = tmp_path / "trace.csv"
+    trace.write_text(
+        HEADER + "S,0,1,10000,a,spot\nR0,0,7,10000,b,reserved\nR1,0,7,10000,b,reserved\n"
+        "H,1,8,1000,b,reserved\nC,2,1,5000,c,on-demand\n"
+    )
+    scenario = {
+        "name": "fits",
+        "cluster": {"pods": [{"name": "p", "nodes": 2, "gpus_per_node": 8, "gpu_type": "G"}]},
+        "workload": {"trace": {"path": str(trace)}},
+        "scheduler": {"name": "easy", "params": {"preempt_spot": True}},
+    }
+    runs = {j.job_id: (j.start_time, j.preemptions) for j in sim.run(scenario).jobs}
+    assert runs["C"] == (2.0, 0) and runs["S"] == (0.0, 0)
+
+
+def test_a_notice_is_withdrawn_when_the_claimant_starts_elsewhere(tmp_path: Path) -> None:
+    """Spot s1, s2 fill both 4-GPU nodes; on-demand d (2 GPUs) arrives at 100 and gives s1
+    (node 0 wins the tie) a 60 s notice. s2 ends at 120 and d, the queue head, starts on
+    its node at once; at 160 s1's notice is withdrawn: s1 is never preempted."""
+    trace = tmp_path / "trace.csv"
+    trace.write_text(HEADER + "s1,0,4,1000,a,spot\ns2,0,4,120,b,spot\nd,100,2,50,c,on-demand\n")
+    scenario = {
+        "name": "withdrawn",
+        "cluster": {"pods": [{"name": "p", "nodes": 2, "gpus_per_node": 4, "gpu_type": "G"}]},
+        "workload": {"trace": {"path": str(trace)}},
+        "scheduler": {"name": "easy", "params": {"preempt_spot": True}},
+        "preemption": {"spot_notice": "60s"},
+    }
+    runs = {j.job_id: (j.start_time, j.end_time, j.preemptions) for j in sim.run(scenario).jobs}
+    assert runs == {"s1": (0.0, 1000.0, 0), "s2": (0.0, 120.0, 0), "d": (120.0, 170.0, 0)}

@@ -5,7 +5,9 @@ victims stop at once. Otherwise each victim keeps running until the notice ends 
 estimated end moves there, so reservations see it), then stops with its work saved (no
 restart overhead: it checkpointed during the notice). The job that asked has a claim:
 when the notice ends, right after the victims stop and before the decision pass, it is
-started if it is still queued and placement fits it.
+started if it is still queued and placement fits it. If by then that job is no longer
+queued (it started elsewhere, or was withdrawn), the notice is withdrawn: the victims
+run on with their old estimated ends.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Notices:
     def __init__(self, engine: Engine, notice: float) -> None:
         self.engine = engine
         self.notice = notice
-        self.leaving: dict[int, float] = {}  # running jobs given notice -> when they stop
+        self.leaving: dict[int, int] = {}  # running jobs given notice -> the job they make room for
         self.claims: set[int] = set()  # queued jobs waiting for the GPUs of leaving jobs
 
     def reclaim(self, job: int, victims: list[int], reason: str) -> bool:
@@ -45,28 +47,39 @@ class Notices:
         for victim in victims:
             if victim in self.leaving:
                 continue
-            self.leaving[victim] = until
+            self.leaving[victim] = job
             old = engine._running_key[victim]
             assert old is not None
-            new = (min(old[0], until), old[1], victim)
-            for running in (engine.running, engine._running_by_type[engine.jobs.gpu_type[victim]]):
-                del running[bisect.bisect_left(running, old)]
-                bisect.insort(running, new)
-            engine._running_key[victim] = new
-            engine.clock.at(until, self._on_notice_end, (victim, reason))
+            self._rekey(victim, min(old[0], until))
+            engine.clock.at(until, self._on_notice_end, (victim, reason, old[0]))
         self.claims.add(job)
         engine.clock.at(until, self._on_claim, job)
         return False
 
+    def _rekey(self, victim: int, estimated_end: float) -> None:
+        """Move a running job to another estimated end in the engine's sorted running lists."""
+        engine = self.engine
+        old = engine._running_key[victim]
+        assert old is not None
+        new = (estimated_end, old[1], victim)
+        for running in (engine.running, engine._running_by_type[engine.jobs.gpu_type[victim]]):
+            del running[bisect.bisect_left(running, old)]
+            bisect.insort(running, new)
+        engine._running_key[victim] = new
+
     def _on_notice_end(self, event: Call) -> None:
-        victim, reason = event.value
+        victim, reason, estimated_end = event.value
         engine = self.engine
         engine.now = engine.clock.now
-        if self.leaving.pop(victim, None) is not None and engine.placements[victim] is not None:
+        claimant = self.leaving.pop(victim, None)
+        if claimant is None or engine.placements[victim] is None:
+            engine._pass_if_last()  # it ended (or was stopped) before the notice ran out
+        elif claimant in engine.queue:
             engine.preempt(victim, reason, overhead=0.0)
             engine._after_event()
-        else:
-            engine._pass_if_last()
+        else:  # the job it made room for started elsewhere or left: the notice is withdrawn
+            self._rekey(victim, estimated_end)
+            engine._after_event()
 
     def _on_claim(self, event: Call) -> None:
         job: int = event.value

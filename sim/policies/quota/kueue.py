@@ -300,19 +300,19 @@ class Kueue(Quota):
             self._admit_fairly(ctx, tried)
         else:
             chosen = {id(q) for q in tried}
-            jobs = sorted(j for q in tried for j in q.waiting if ctx.is_pending(j))
+            jobs = sorted({j for q in tried for j in q.waiting if ctx.is_pending(j)})
             refused: dict[tuple[int, str], float] = {}
             for job in jobs:
                 queue = self.queue_of(job)
                 assert queue is not None and id(queue) in chosen
                 self._try(ctx, queue, job, refused)
-        for queue in tried:
-            queue.waiting = [j for j in queue.waiting if ctx.is_pending(j)]
+        for queue in tried:  # without jobs admitted since, or listed twice (evicted, then pending again)
+            queue.waiting = list(dict.fromkeys(j for j in queue.waiting if ctx.is_pending(j)))
 
     def _admit_fairly(self, ctx: QuotaContext, tried: list[ClusterQueue]) -> None:
         """One job at a time from the queue of the lowest share that can admit one."""
         order = {id(q): i for i, q in enumerate(self.queues)}
-        candidates = {id(q): sorted(j for j in q.waiting if ctx.is_pending(j)) for q in tried}
+        candidates = {id(q): sorted({j for j in q.waiting if ctx.is_pending(j)}) for q in tried}
         refused: dict[tuple[int, str], float] = {}
         active = [q for q in tried if candidates[id(q)]]
         while active:
@@ -331,6 +331,8 @@ class Kueue(Quota):
         self, ctx: QuotaContext, queue: ClusterQueue, job: int, refused: dict[tuple[int, str], float]
     ) -> bool:
         """Admit ``job`` if it fits (or reclaim makes it fit); else refuse its shape and say False."""
+        if not ctx.is_pending(job):  # admitted earlier in this pass (a list may hold it twice)
+            return False
         gpu_type, gpus = self._need(job)
         key = (id(queue), gpu_type)
         if gpus >= refused.get(key, math.inf):

@@ -13,7 +13,8 @@ SPOT = "spot"
 def preempt_spot_for_queue(ctx: SchedulingContext) -> list[int]:
     """Start queued non-spot jobs, in queue order, on GPUs taken from running spot jobs.
 
-    For each queued job whose tier is not spot (per GPU type, in queue order): if preempting
+    For each queued job whose tier is not spot and that placement cannot put anywhere now
+    (per GPU type, in queue order): if preempting
     spot jobs of its type can make room (``victims``), preempt them (they requeue with the
     work they have left, ``SchedulingContext.reclaim``) and start the job where placement
     puts it. With a spot notice period the victims run on until the notice ends and the
@@ -29,8 +30,8 @@ def preempt_spot_for_queue(ctx: SchedulingContext) -> list[int]:
         for job in list(ctx.queue_of_type(gpu_type)):
             if jobs.tier[job] == SPOT or jobs.gpus[job] in impossible or job not in ctx.queue:
                 continue
-            if ctx.has_claim(job):
-                continue
+            if ctx.has_claim(job) or ctx.place(job) is not None:
+                continue  # waits for GPUs under notice, or fits now: the backfill's to decide
             chosen = victims(ctx, jobs.gpus[job], gpu_type)
             if chosen is None:
                 impossible.add(jobs.gpus[job])
