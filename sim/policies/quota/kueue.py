@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import heapq
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 
 from sim.cluster.state import ClusterLayout
 from sim.policies import QUOTAS
+from sim.policies.quota.backlog import Backlog
 from sim.policies.quota.base import Quota, QuotaContext
 from sim.policies.quota.limits import check_gpus
 from sim.workload.jobs import JobTable
@@ -36,7 +38,7 @@ class ClusterQueue:
     reclaim: str
     weight: float
     used: dict[str, float] = field(default_factory=dict)
-    waiting: list[int] = field(default_factory=list)  # pending jobs (lazily cleaned)
+    backlog: Backlog = field(default_factory=Backlog)  # pending jobs by shape
 
     def matches(self, tier: str, job_class: str, tenant: str) -> bool:
         return (
@@ -234,10 +236,7 @@ class Kueue(Quota):
     # --- accounting ----------------------------------------------------------------------
 
     def pending_changed(self, job: int) -> None:
-        queue = self.queue_of(job)
-        assert queue is not None
-        queue.waiting.append(job)
-        self._new.append(job)
+        self._new.append(job)  # into its queue's backlog at the next pass (not while one runs)
 
     def admitted(self, job: int) -> None:
         queue = self.queue_of(job)
@@ -288,44 +287,61 @@ class Kueue(Quota):
 
     def admit(self, ctx: QuotaContext) -> None:
         dirty, self._dirty = self._dirty, set()
-        new, self._new = set(self._new), []
-        tried: list[ClusterQueue] = []
-        for key, members in self._cohorts.items():
-            for queue in members:
-                if key in dirty or any(self._queue_of.get(j) is queue for j in new):
-                    tried.append(queue)
-        if not tried:
-            return
+        new, self._new = self._new, []
+        touched: set[int] = set()
+        for job in new:
+            queue = self.queue_of(job)
+            assert queue is not None
+            if ctx.is_pending(job):
+                queue.backlog.add(self._need(job), job)
+                touched.add(id(queue))
+        tried = [
+            queue
+            for key, members in self._cohorts.items()
+            for queue in members
+            if key in dirty or id(queue) in touched
+        ]
         if self.fair_sharing:
             self._admit_fairly(ctx, tried)
-        else:
-            chosen = {id(q) for q in tried}
-            jobs = sorted({j for q in tried for j in q.waiting if ctx.is_pending(j)})
-            refused: dict[tuple[int, str], float] = {}
-            for job in jobs:
-                queue = self.queue_of(job)
-                assert queue is not None and id(queue) in chosen
-                self._try(ctx, queue, job, refused)
-        for queue in tried:  # without jobs admitted since, or listed twice (evicted, then pending again)
-            queue.waiting = list(dict.fromkeys(j for j in queue.waiting if ctx.is_pending(j)))
+            return
+        # All tried queues together, in job order: a heap of each shape group's front job.
+        refused: dict[tuple[int, str], float] = {}
+        heads = [
+            (job, index, shape)
+            for index, q in enumerate(tried)
+            for job, shape in q.backlog.fronts(ctx.is_pending)
+        ]
+        heapq.heapify(heads)
+        while heads:
+            job, index, shape = heapq.heappop(heads)
+            queue = tried[index]
+            if self._try(ctx, queue, job, refused):
+                following = queue.backlog.front(shape, ctx.is_pending)
+                if following is not None:
+                    heapq.heappush(heads, (following, index, shape))
 
     def _admit_fairly(self, ctx: QuotaContext, tried: list[ClusterQueue]) -> None:
         """One job at a time from the queue of the lowest share that can admit one."""
         order = {id(q): i for i, q in enumerate(self.queues)}
-        candidates = {id(q): sorted({j for j in q.waiting if ctx.is_pending(j)}) for q in tried}
+        heads = {id(q): q.backlog.fronts(ctx.is_pending) for q in tried}
         refused: dict[tuple[int, str], float] = {}
-        active = [q for q in tried if candidates[id(q)]]
+        active = [q for q in tried if heads[id(q)]]
         while active:
             admitted = False
             for queue in sorted(active, key=lambda q: (self.share(q), order[id(q)])):
-                waiting = candidates[id(queue)]
-                while waiting and not admitted:
-                    admitted = self._try(ctx, queue, waiting.pop(0), refused)
+                fronts = heads[id(queue)]
+                while fronts and not admitted:
+                    job, shape = heapq.heappop(fronts)
+                    admitted = self._try(ctx, queue, job, refused)
+                    if admitted:
+                        following = queue.backlog.front(shape, ctx.is_pending)
+                        if following is not None:
+                            heapq.heappush(fronts, (following, shape))
                 if admitted:
                     break  # shares changed: choose again
             if not admitted:
                 return
-            active = [q for q in active if candidates[id(q)]]
+            active = [q for q in active if heads[id(q)]]
 
     def _try(
         self, ctx: QuotaContext, queue: ClusterQueue, job: int, refused: dict[tuple[int, str], float]
