@@ -139,3 +139,29 @@ def test_compare_mistakes_are_one_line_exit_2(
     err = capsys.readouterr().err
     assert err.startswith("gpusim: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_vary_makes_every_combination_on_the_same_workload(tmp_path: Path) -> None:
+    """--schedulers x --vary gives all combinations in order; placement does not change the
+    workload, so every variant counts the same jobs in each replication (difference 0)."""
+    variants = make_variants(["fifo", "easy"], [("placement", ["pack", "spread"])])
+    assert [v.label for v in variants] == ["fifo, placement=pack", "fifo, placement=spread",
+                                           "easy, placement=pack", "easy, placement=spread"]  # fmt: skip
+    assert variants[1].settings == ("scheduler=fifo", "placement=spread")
+    result = compare(scenario_from_data(queue(load=0.9)), variants, 2, workers=2)
+    assert all(result.differences[v.label]["jobs"].mean == 0.0 for v in variants)
+
+
+def test_plot_command_redraws_a_comparison(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "c"
+    assert main(["compare", str(SMALL), "--schedulers", "fifo", "--replications", "2", "--set", "horizon=2h",
+                 "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    report = (out / "report.html").read_bytes()
+    (out / "report.html").unlink()
+    for png in (out / "plots").iterdir():
+        png.unlink()
+    assert main(["plot", str(out)]) == 0
+    assert (out / "report.html").read_bytes() == report
+    assert (out / "plots" / "queue_delay_cdf.png").is_file()
+    assert main(["plot", str(tmp_path)]) == 2
+    assert "gpusim results directory" in capsys.readouterr().err
