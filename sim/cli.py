@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from sim.cli_compare import add_compare_parser, add_plot_parser
+from sim.cli_sweep import add_sweep_parser
 from sim.cli_trace import add_trace_parser
 from sim.errors import UserError
 
@@ -160,6 +161,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("policies", help="list the registered policies").set_defaults(handler=cmd_policies)
     add_trace_parser(commands)
     add_compare_parser(commands)
+    add_sweep_parser(commands)
     add_plot_parser(commands)
     return top
 

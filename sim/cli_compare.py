@@ -146,8 +146,9 @@ def add_plot_parser(commands: Any) -> None:
 def cmd_plot(args: argparse.Namespace) -> int:
     from sim.report.compare_plots import plot_results
     from sim.report.html import write_report
+    from sim.report.sweep_plots import plot_sweeps
 
-    paths = [Path(d) for d in args.dirs]
+    paths = plot_sweeps(args)  # draws (and lists) the sweep directories, returns the others
     written = plot_results(paths)
     for path in paths:
         if (path / "comparison.json").is_file():

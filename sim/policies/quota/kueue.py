@@ -143,7 +143,9 @@ class Kueue(Quota):
     its limit and what the others lend.
 
     Algorithm (best-effort FIFO): each pass tries the pending jobs of queues whose cohort
-    freed quota and new pending jobs, in queue order. With ``fair_sharing`` it admits one
+    freed quota and new pending jobs, in queue order: by when each joined pending (its
+    submit time; an evicted job the time of its eviction, as Kueue requeues by eviction
+    time), ties by job number. With ``fair_sharing`` it admits one
     job at a time, each from the queue of the lowest share that can admit one (ties: the
     order of ``cluster_queues``), the share being borrowed GPUs / pool GPUs, the largest
     over types, divided by weight (weight 0: an infinite share). A job that does not fit is skipped and later
@@ -178,6 +180,7 @@ class Kueue(Quota):
         self._admissions = 0
         self._dirty: set[str] = set()  # cohorts (or lone queue names) with quota freed
         self._new: list[int] = []
+        self._requeued: dict[int, float] = {}  # evicted job -> when, for its place in line
 
     def bind(self, layout: ClusterLayout, jobs: JobTable) -> None:
         self.layout, self.jobs = layout, jobs
@@ -293,7 +296,7 @@ class Kueue(Quota):
             queue = self.queue_of(job)
             assert queue is not None
             if ctx.is_pending(job):
-                queue.backlog.add(self._need(job), job)
+                queue.backlog.add(self._need(job), (self._requeued.pop(job, self.jobs.submit[job]), job))
                 touched.add(id(queue))
         tried = [
             queue
@@ -304,16 +307,16 @@ class Kueue(Quota):
         if self.fair_sharing:
             self._admit_fairly(ctx, tried)
             return
-        # All tried queues together, in job order: a heap of each shape group's front job.
+        # All tried queues together, in queue order: a heap of each shape group's front entry.
         refused: dict[tuple[int, str], float] = {}
         heads = [
-            (job, index, shape)
+            (key, index, shape)
             for index, q in enumerate(tried)
-            for job, shape in q.backlog.fronts(ctx.is_pending)
+            for key, shape in q.backlog.fronts(ctx.is_pending)
         ]
         heapq.heapify(heads)
         while heads:
-            job, index, shape = heapq.heappop(heads)
+            (_, job), index, shape = heapq.heappop(heads)
             queue = tried[index]
             if self._try(ctx, queue, job, refused):
                 following = queue.backlog.front(shape, ctx.is_pending)
@@ -331,7 +334,7 @@ class Kueue(Quota):
             for queue in sorted(active, key=lambda q: (self.share(q), order[id(q)])):
                 fronts = heads[id(queue)]
                 while fronts and not admitted:
-                    job, shape = heapq.heappop(fronts)
+                    (_, job), shape = heapq.heappop(fronts)
                     admitted = self._try(ctx, queue, job, refused)
                     if admitted:
                         following = queue.backlog.front(shape, ctx.is_pending)
@@ -396,4 +399,5 @@ class Kueue(Quota):
             return False
         for victim in chosen:
             ctx.evict(victim, f"reclaimed by ClusterQueue {queue.name!r}")
+            self._requeued[victim] = ctx.now  # back in line behind the jobs already waiting
         return self.fits(queue, gpu_type, gpus)

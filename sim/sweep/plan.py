@@ -1,0 +1,183 @@
+"""From a sweep file to the list of runs: cells, replications, seeds and directory keys.
+
+A *cell* is one point of the sweep: the base scenario with ``set`` and the cell's axis
+values applied (``--set`` semantics, in the order written; an axis value wins over ``set``).
+A *run* is a cell and a replication. Replication 0 uses the cell's seed, replication r > 0
+``sim.compare.runner.replication_seed(seed, r)``, exactly as ``gpusim compare``, so every
+cell of one replication sees the same workload unless an axis changes the workload itself.
+
+A run's key (its directory ``cells/<key>/``) is the first 16 hex digits of the SHA-256 of
+the canonical JSON (sorted keys, no spaces) of ``{"scenario": <the resolved scenario with
+its seed>, "warmup_s": <warm-up>}``: whatever changes the results changes the key, and
+two spellings of the same scenario share one. Trace paths are resolved to absolute paths
+(a Dask worker may start in another directory), so a trace-driven sweep's keys also depend
+on where the trace is.
+
+``make_plan`` validates every cell's scenario before anything runs; a value the scenario
+rejects is reported on the sweep file's line that wrote it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from sim.compare.runner import replication_seed
+from sim.errors import UserError
+from sim.scenario import Scenario, load_scenario, scenario_from_data
+from sim.scenario.loader import OVERRIDE_SOURCE
+from sim.sweep.spec import Loc, SweepSource
+
+KEY_DIGITS = 16
+
+Loader = Callable[[list[str]], Scenario]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One override of the base: dotted path, value, and where the sweep file wrote it."""
+
+    path: str
+    value: Any
+    loc: Loc
+
+    @property
+    def text(self) -> str:
+        """As a ``--set`` override; the value in YAML flow style, so it reads back the same."""
+        return f"{self.path}={flow(self.value)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One cell and replication: what a worker needs to run it, and where it goes."""
+
+    cell: int
+    replication: int
+    seed: int
+    key: str
+    scenario: dict[str, Any]  # the resolved scenario as JSON data, seed included
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every cell's axis values (one column per axis path), and the runs in output order."""
+
+    name: str
+    axes: list[str]
+    values: list[dict[str, Any]]  # per cell: axis path -> value (a cells list may leave some out)
+    replications: int
+    warmup: float
+    scenario_name: str
+    runs: list[Run]
+
+
+def flow(value: Any) -> str:
+    """``value`` as one line of YAML flow style (``0.6``, ``'0.6'``, ``{name: easy}``)."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf, sort_keys=False)
+    return text.removesuffix("\n...\n").strip()
+
+
+def run_key(scenario: dict[str, Any], warmup: float) -> str:
+    """The directory key of a run (module docstring)."""
+    canonical = json.dumps(
+        {"scenario": scenario, "warmup_s": warmup}, sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:KEY_DIGITS]
+
+
+def make_plan(sweep: SweepSource) -> Plan:
+    """Expand the sweep into runs, validating every cell's scenario first (module docstring)."""
+    spec = sweep.spec
+    common = [Setting(path, value, ("set", path)) for path, value in spec.overrides.items()]
+    points = _points(sweep)
+    axes = list(dict.fromkeys(s.path for point in points for s in point))
+    load = _base_loader(sweep)
+    scenarios = [_resolve(sweep, load, [*common, *point]) for point in points]
+    runs: list[Run] = []
+    for index, scenario in enumerate(scenarios):
+        data = scenario.model_dump(mode="json")
+        for r in range(spec.replications):
+            seeded = {**data, "seed": replication_seed(scenario.seed, r)}
+            runs.append(Run(index, r, seeded["seed"], run_key(seeded, spec.warmup), seeded))
+    return Plan(
+        name=sweep.name,
+        axes=axes,
+        values=[{s.path: s.value for s in point} for point in points],
+        replications=spec.replications,
+        warmup=spec.warmup,
+        scenario_name=scenarios[0].name,
+        runs=runs,
+    )
+
+
+def _points(sweep: SweepSource) -> list[list[Setting]]:
+    """The settings of every cell: the grid's combinations in order, or the cells as listed."""
+    spec = sweep.spec
+    if spec.axes is not None:
+        choices = [
+            [Setting(path, value, ("axes", path, str(i))) for i, value in enumerate(values)]
+            for path, values in spec.axes.items()
+        ]
+        return [list(combination) for combination in itertools.product(*choices)]
+    return [
+        [Setting(path, value, ("cells", str(i), path)) for path, value in cell.items()]
+        for i, cell in enumerate(spec.cells or [])
+    ]
+
+
+def _base_loader(sweep: SweepSource) -> Loader:
+    """A function from override texts to the validated Scenario of the sweep's base."""
+    base = sweep.spec.base
+    folder = sweep.path.resolve().parent
+    if isinstance(base, dict):
+        return lambda overrides: scenario_from_data(base, sweep.source, folder, overrides)
+    path = folder / base
+    if not path.is_file():
+        raise sweep.error(("base",), f"base scenario file must exist (got {base!r})")
+    return lambda overrides: load_scenario(path, overrides)
+
+
+def _resolve(sweep: SweepSource, load: Loader, settings: Sequence[Setting]) -> Scenario:
+    """The cell's Scenario; a mistake is moved to the sweep file's line that caused it."""
+    try:
+        return load([s.text for s in settings])
+    except UserError as error:
+        raise _relocate(sweep, error, settings) from None
+
+
+def _relocate(sweep: SweepSource, error: UserError, settings: Sequence[Setting]) -> UserError:
+    if error.source == OVERRIDE_SOURCE and settings:
+        culprit = _culprit(error.field or "", settings)
+        message = error.message
+        if error.field and error.field != culprit.path:
+            message = f"{error.field}: {message}"
+        where = culprit.loc[:2] if culprit.loc[0] == "axes" else culprit.loc
+        line = sweep.line(culprit.loc)
+        return type(error)(message, source=sweep.source, line=line, field=".".join(where))
+    if error.source == sweep.source:  # an inline base: its lines are the sweep file's
+        loc = ("base", *error.field.split(".")) if error.field else ("base",)
+        return type(error)(error.message, source=sweep.source, line=sweep.line(loc), field=".".join(loc))
+    return error
+
+
+def _culprit(field: str, settings: Sequence[Setting]) -> Setting:
+    """The setting an error at ``field`` most likely comes from: the longest shared dotted
+    prefix, the later one on a tie (it was applied last)."""
+    parts = field.split(".") if field else []
+
+    def shared(setting: Setting) -> int:
+        count = 0
+        for mine, theirs in zip(parts, setting.path.split("."), strict=False):
+            if mine != theirs:
+                break
+            count += 1
+        return count
+
+    return max(reversed(settings), key=shared)
