@@ -5,6 +5,9 @@
     gpusim schema
     gpusim policies
     gpusim trace convert IN --format swf|philly|openb|azure-llm --out OUT.csv [...]
+    gpusim compare SCENARIO --schedulers A,B [--replications R] [--warmup DUR] [--vary P=V1,V2] [...]
+    gpusim sweep SWEEP.yaml [--dask ADDRESS|local] [--workers N] [--out DIR] [--quiet]
+    gpusim plot DIR...
 
 Exit status: 0 success, 2 a user error (one line on stderr, no traceback), 1 a bug.
 """
