@@ -46,9 +46,9 @@ def default_scenario() -> Path:
     return beside if beside.is_file() else DEFAULT_SCENARIO
 
 
-def results_dir(scenario_name: str) -> Path:
-    """results/<scenario>/<readable timestamp>, with a suffix if that exists already."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+def results_dir(scenario_name: str, prefix: str = "") -> Path:
+    """results/<scenario>/<prefix><readable timestamp>, with a suffix if that exists already."""
+    stamp = prefix + time.strftime("%Y%m%d-%H%M%S")
     base = Path("results") / scenario_name / stamp
     candidate, n = base, 1
     while candidate.exists():

@@ -11,8 +11,6 @@ sibling is filled and renamed at the end. See ``sim.compare`` for what it holds.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,7 +60,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.cli import results_dir
     from sim.compare.output import comparison_table, write_comparison
     from sim.compare.runner import compare, make_variants
-    from sim.report import check_target
+    from sim.report.writer import atomic_directory
     from sim.scenario import load_scenario
     from sim.units import parse_duration
 
@@ -78,40 +76,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UserError(f"--warmup must be a duration such as 6h or 1d ({error})", field="--warmup") from None
     variants = make_variants(schedulers, vary)
-    out = (
-        Path(args.out)
-        if args.out
-        else results_dir(scenario.name).with_name(f"compare-{results_dir('x').name}")
-    )
-    check_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    out = Path(args.out) if args.out else results_dir(scenario.name, prefix="compare-")
     bar = None
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=len(variants) * args.replications, unit="run", file=sys.stderr)
     try:
-        comparison = compare(
-            scenario,
-            variants,
-            args.replications,
-            warmup=warmup,
-            out=tmp,
-            workers=args.workers,
-            on_cell=(lambda cell: bar.update(1)) if bar is not None else None,
-        )
-        write_comparison(comparison, tmp)
-        _draw(tmp)
-        check_target(out)
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        with atomic_directory(out) as tmp:
+            comparison = compare(
+                scenario,
+                variants,
+                args.replications,
+                warmup=warmup,
+                out=tmp,
+                workers=args.workers,
+                on_cell=(lambda cell: bar.update(1)) if bar is not None else None,
+            )
+            write_comparison(comparison, tmp)
+            _draw(tmp)
     finally:
         if bar is not None:
             bar.close()

@@ -97,7 +97,7 @@ class Engine:
         self.market = Market(self, pricing, demand, willingness) if pricing is not None else None
         self._responds = self.market is not None and self.market.responds
         # With a quota, jobs wait in pending until the policy admits them to the queue.
-        self.quota = quota if quota is not None and quota.name != "none" else None
+        self.quota = quota if quota is not None and not quota.admits_all else None
         if self.quota is not None:
             self.quota.bind(layout, jobs)  # the engine's table: multi-type jobs get their bound type
         self.notices = Notices(self, spot_notice)
@@ -174,6 +174,11 @@ class Engine:
         ``overhead`` (default: the scenario's ``restart_overhead``) of extra run time,
         which its estimate grows by too.
         """
+        self._interrupt(job, reason, overhead)
+        self._enqueue(job)
+
+    def _interrupt(self, job: int, reason: str, overhead: float | None) -> None:
+        """``preempt`` without the requeue (an evicted job goes back to pending instead)."""
         placement = self.placement_of(job)
         now = self.now
         ran = now - self._segment_start[job]
@@ -191,7 +196,6 @@ class Engine:
         self._overhead[job] = overhead
         self.preemptions[job] = self.preemptions.get(job, 0) + 1
         self._queued_since[job] = now
-        self._enqueue(job)
 
     def running_of_type(self, gpu_type: str) -> list[tuple[float, int, int]]:
         """The running jobs of one GPU type, sorted as ``running``."""
@@ -256,8 +260,9 @@ class Engine:
     def evict(self, job: int, reason: str) -> None:
         assert self.quota is not None
         if self.placements[job] is not None:
-            self.preempt(job, reason)
-        self._dequeue(job)
+            self._interrupt(job, reason, None)
+        else:
+            self._dequeue(job)
         self.quota.released(job)
         self._pending.add(job)
         self.quota.pending_changed(job)

@@ -79,9 +79,9 @@ class Market:
         return False
 
     def _schedule_recheck(self, now: float) -> None:
-        change = self.pricing.next_change(now)
-        give_up = min(self.deferred.values())
-        at = min(change, give_up)
+        # Jobs are deferred in time order with the same max_defer, so the first gives up first.
+        give_up = next(iter(self.deferred.values()))
+        at = min(self.pricing.next_change(now), give_up)
         if at < self._recheck_at:
             self._recheck_at = at
             self.engine.clock.at(at, self._on_recheck, priority=RELEASES)

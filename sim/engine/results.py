@@ -10,7 +10,7 @@ at the horizon with reason ``horizon``.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.records import JobRecord, RunRecords, Segment
 
@@ -51,7 +51,7 @@ def collect(engine: Engine) -> RunRecords:
     pods_of: dict[int, str] = {}
     held: dict[int, int] = {}
     cost = [0.0] * len(jobs)
-    charge = engine.pricing.charge if engine.pricing is not None else None
+    rate, charge = _price_functions(engine)
     segments = []
     for job, start, end, placement, reason, overhead in raw:
         if charge is not None:
@@ -82,7 +82,6 @@ def collect(engine: Engine) -> RunRecords:
         )
     records = []
     market = engine.market
-    rate = engine.pricing.rate if engine.pricing is not None else None
 
     def quote(i: int) -> float:
         if rate is None or i >= engine._next_arrival:
@@ -131,6 +130,34 @@ def collect(engine: Engine) -> RunRecords:
         segments=segments,
         extra=_market_extra(engine),
     )
+
+
+def _price_functions(engine: Engine) -> tuple[Any, Any]:
+    """(rate, charge) of the run's pricing, or (None, None) without one.
+
+    Prices that never change over the run (``flat``, ``tiered``) are looked up once per
+    (GPU type, tier) and a segment's charge is one product, the same number
+    ``Pricing.charge`` gives for a single piece: a million segments cost no method calls.
+    """
+    pricing = engine.pricing
+    if pricing is None:
+        return None, None
+    jobs = engine.jobs
+    first = jobs.submit[0] if len(jobs) else 0.0
+    if pricing.interval or pricing.next_change(first) != math.inf:
+        return pricing.rate, pricing.charge
+    rates: dict[tuple[str, str], float] = {}
+
+    def rate(gpu_type: str, tier: str, t: float) -> float:
+        value = rates.get((gpu_type, tier))
+        if value is None:
+            value = rates[gpu_type, tier] = pricing.rate(gpu_type, tier, t)
+        return value
+
+    def charge(gpu_type: str, tier: str, gpus: int, start: float, end: float) -> float:
+        return rate(gpu_type, tier, start) * (end - start) * gpus / 3600.0
+
+    return rate, charge
 
 
 def _market_extra(engine: Engine) -> dict[str, float]:

@@ -19,6 +19,7 @@ here adds a timestamp, so identical inputs give identical bytes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
@@ -26,7 +27,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,30 @@ def check_target(out_dir: Path) -> None:
         raise FileExistsError(errno.EEXIST, "results directory must be new or empty", str(out_dir))
 
 
+@contextlib.contextmanager
+def atomic_directory(out_dir: Path) -> Iterator[Path]:
+    """A hidden temporary sibling of ``out_dir`` to fill, renamed to ``out_dir`` when the block
+    ends without error and removed otherwise: ``out_dir`` then holds everything or nothing.
+
+    ``out_dir`` must be new or empty (FileExistsError, checked before and again at the end);
+    its parents are created.
+    """
+    check_target(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+        check_target(out_dir)
+        if out_dir.exists():
+            out_dir.rmdir()
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def bills(scenario: Scenario, records: RunRecords, services: list[GroupResult]) -> list[tuple[Any, ...]]:
     """bills.csv rows: one per tenant, charges less SLA credits, with the tenant's energy."""
     layout = ClusterLayout.from_scenario(scenario.cluster)
@@ -133,13 +158,7 @@ def write_results(
     is removed and ``out_dir`` is left as it was.
     """
     out_dir = Path(out_dir)
-    check_target(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    with atomic_directory(out_dir) as tmp:
         full_manifest = {**manifest, "scenario": scenario.model_dump(mode="json"), "complete": True}
         _write(tmp / "manifest.json", json_text(full_manifest))
         _write(tmp / "jobs.csv", jobs_csv(records.jobs))
@@ -154,11 +173,4 @@ def write_results(
             from sim.report.plots import plot_all
 
             plot_all(records, tmp / "plots")
-        check_target(out_dir)
-        if out_dir.exists():
-            out_dir.rmdir()
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir

@@ -35,16 +35,29 @@ _MISSING = object()
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """The validated Scenario in YAML file ``path`` (trace paths relative to its folder), overridden."""
     source = str(path)
+    data, node = read_yaml(path, "scenario file")
+    lines: dict[str, int] = {}
+    if node is not None:
+        _record_lines(node, "", lines)
+    return _build(data, source, lines, Path(path).parent, overrides)
+
+
+def read_yaml(path: str | Path, kind: str) -> tuple[Any, yaml.Node | None]:
+    """The document in YAML file ``path`` and its node tree (for line numbers), composed with
+    the safe loader (no Python object is ever constructed). A file that cannot be read, or
+    is not well-formed YAML, is a ScenarioError naming it; ``kind`` says what it is
+    ("scenario file", "sweep file")."""
+    source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         rule = "be UTF-8 text" if isinstance(error, UnicodeDecodeError) else "exist"
-        raise ScenarioError(f"scenario file must {rule} (got {source!r})", source=source) from None
+        raise ScenarioError(f"{kind} must {rule} (got {source!r})", source=source) from None
     try:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            return (loader.construct_document(node) if node is not None else None), node
         finally:
             loader.dispose()
     except yaml.reader.ReaderError as error:  # a control character: no marks, a position
@@ -56,10 +69,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         line = mark.line + 1 if mark is not None else None
         problem = error.problem or error.context
         raise ScenarioError(f"YAML must be well-formed: {problem}", source=source, line=line) from None
-    lines: dict[str, int] = {}
-    if node is not None:
-        _record_lines(node, "", lines)
-    return _build(data, source, lines, Path(path).parent, overrides)
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"YAML must be well-formed: {error}", source=source) from None
 
 
 def scenario_from_data(

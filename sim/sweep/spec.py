@@ -30,6 +30,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from sim.errors import ScenarioError, show
 from sim.scenario.base import Duration, Name
+from sim.scenario.loader import read_yaml
 
 Loc = tuple[str, ...]
 """Where a value sits in the sweep file: its keys and list indices, as text."""
@@ -124,12 +125,10 @@ def _located(source: str, lines: Mapping[Loc, int], loc: Sequence[str | int], me
 def read_sweep(path: str | Path) -> SweepSource:
     """Read and validate the sweep file at ``path``; raise ScenarioError at the first mistake."""
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        rule = "be UTF-8 text" if isinstance(error, UnicodeDecodeError) else "exist"
-        raise ScenarioError(f"sweep file must {rule} (got {source!r})", source=source) from None
-    data, lines = _compose(text, source)
+    data, node = read_yaml(path, "sweep file")
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
     if not isinstance(data, dict):
         got = "an empty document" if data is None else type(data).__name__
         raise ScenarioError(f"sweep must be a mapping of keys to values (got {got})", source=source)
@@ -145,28 +144,6 @@ def read_sweep(path: str | Path) -> SweepSource:
     if spec.cells is not None and not spec.cells:
         raise reader.error(("cells",), "cells must list at least one cell (got [])")
     return reader
-
-
-def _compose(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
-    """The YAML document in ``text`` (safe loader) and the line of every key path."""
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = error.problem or error.context
-        raise ScenarioError(f"YAML must be well-formed: {problem}", source=source, line=line) from None
-    except yaml.YAMLError as error:
-        raise ScenarioError(f"YAML must be well-formed: {error}", source=source) from None
-    lines: dict[Loc, int] = {}
-    if node is not None:
-        _walk(node, (), lines)
-    return data, lines
 
 
 def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:

@@ -48,6 +48,7 @@ class Quota(ABC):
     """Admits jobs within limits. Override ``admit``, ``admitted`` and ``released``."""
 
     name: str = ""
+    admits_all: bool = False  # True: the engine queues jobs on arrival and never asks
 
     def bind(self, layout: ClusterLayout, jobs: JobTable) -> None:
         """Called once before a run (precompute each job's accounts)."""

@@ -13,6 +13,8 @@ class NoQuota(Quota):
     Algorithm: admit every pending job, in queue order. Complexity: O(pending).
     """
 
+    admits_all = True
+
     def admit(self, ctx: QuotaContext) -> None:
         for job in list(ctx.pending()):
             ctx.admit(job)
