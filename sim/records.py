@@ -132,3 +132,4 @@ class RunRecords:
     dropped: dict[str, int] = field(default_factory=dict)  # trace rows the reader dropped, by reason
     extra: dict[str, float] = field(default_factory=dict)
     services: tuple[Any, ...] = ()  # the inference service plans (sim.workload.inference.ServicePlan)
+    stopped_at: float | None = None  # set when a stop request (Ctrl-C, SIGTERM) ended the run here

@@ -128,6 +128,7 @@ class Engine:
         self.rejected: dict[int, str] = {}
         self.withdrawn: dict[int, float] = {}  # jobs still queued at their end_by, and when
         self.events = 0
+        self.stopped_at: float | None = None  # when a stop request ended the run early
         self.last_event_time = 0.0
         self._next_arrival = 0
         self._started = 0
@@ -450,10 +451,9 @@ class Engine:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            if self.horizon is None:
-                self.clock.run()
-            else:
-                self.clock.run(until=self.horizon)
+            until = math.inf if self.horizon is None else self.horizon
+            if self.clock.run_events(until):
+                self.stopped_at = self.clock.now
             if self._dirty:
                 raise SimError("a decision pass was left pending at the end of the run")
             return collect(self)

@@ -4,7 +4,7 @@ A job's ``cost`` is what the pricing policy charges for every segment it ran, fo
 GPUs it held (whole nodes for multi-node jobs), per second (``Pricing.charge``).
 A job's ``pods`` lists every pod it ever ran in (segment order); ``allocated_gpus`` is
 what its last segment held. Jobs still running at the horizon get a last segment that ends
-at the horizon with reason ``horizon``.
+at the horizon with reason ``horizon`` (``stopped`` when a stop request ended the run).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from sim.records import JobRecord, RunRecords, Segment
 if TYPE_CHECKING:
     from sim.engine.core import Engine
 
-NOT_SUBMITTED = "not submitted before the horizon"
-QUEUED_AT_HORIZON = "queued at the horizon"
-RUNNING_AT_HORIZON = "running at the horizon"
 WITHDRAWN = "withdrawn at its end_by while queued"
-PENDING_AT_HORIZON = "waiting for quota admission at the horizon"
-DEFERRED_AT_HORIZON = "deferred for a cheaper price at the horizon"
+# Why a job is unfinished: (at the horizon, when a stop request ended the run).
+NOT_SUBMITTED = ("not submitted before the horizon", "not submitted before the run was stopped")
+QUEUED = ("queued at the horizon", "queued when the run was stopped")
+RUNNING = ("running at the horizon", "running when the run was stopped")
+PENDING = ("waiting for quota admission at the horizon", "waiting for quota admission when the run was stopped")
+DEFERRED = ("deferred for a cheaper price at the horizon", "deferred for a cheaper price when the run was stopped")
 
 
 def collect(engine: Engine) -> RunRecords:
@@ -44,7 +45,7 @@ def collect(engine: Engine) -> RunRecords:
                     engine._segment_start[job],
                     engine.clock.now,
                     placement,
-                    "horizon",
+                    "horizon" if engine.stopped_at is None else "stopped",
                     engine._overhead[job],
                 )
             )
@@ -88,6 +89,7 @@ def collect(engine: Engine) -> RunRecords:
             return math.nan
         return rate(jobs.gpu_type[i], jobs.tier[i], jobs.submit[i])
 
+    stopped = int(engine.stopped_at is not None)
     balked = market.balked if market is not None else {}
     deferred = market.deferred if market is not None else {}
     for i in range(len(jobs)):
@@ -101,15 +103,15 @@ def collect(engine: Engine) -> RunRecords:
         elif i in engine.withdrawn:
             status, reason, end = "cancelled", WITHDRAWN, engine.withdrawn[i]
         elif engine.placements[i] is not None:
-            status, reason = "unfinished", RUNNING_AT_HORIZON
+            status, reason = "unfinished", RUNNING[stopped]
         elif i in engine._pending:
-            status, reason = "unfinished", PENDING_AT_HORIZON
+            status, reason = "unfinished", PENDING[stopped]
         elif deferred and i in deferred:
-            status, reason = "unfinished", DEFERRED_AT_HORIZON
+            status, reason = "unfinished", DEFERRED[stopped]
         elif i < engine._next_arrival:
-            status, reason = "unfinished", QUEUED_AT_HORIZON
+            status, reason = "unfinished", QUEUED[stopped]
         else:
-            status, reason = "unfinished", NOT_SUBMITTED
+            status, reason = "unfinished", NOT_SUBMITTED[stopped]
         records.append(
             JobRecord(
                 jobs.job_id[i], jobs.tenant[i], jobs.job_class[i], jobs.gpu_type[i], jobs.gpus[i],
@@ -124,11 +126,12 @@ def collect(engine: Engine) -> RunRecords:
         capacity_gpus=layout.capacity,
         capacity_by_type=dict(layout.capacity_by_type),
         capacity_by_pod={pod.name: pod.gpus for pod in layout.pods},
-        end_time=engine.last_event_time if engine.horizon is None else engine.clock.now,
+        end_time=engine.clock.now if engine.horizon is not None or stopped else engine.last_event_time,
         horizon=engine.horizon,
         events=engine.events,
         segments=segments,
         extra=_market_extra(engine),
+        stopped_at=engine.stopped_at,
     )
 
 
