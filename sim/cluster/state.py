@@ -12,6 +12,7 @@ Node ids run pod by pod in scenario order, so the nodes of one pod are a contigu
 from __future__ import annotations
 
 import bisect
+from bisect import bisect_left, insort
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -131,6 +132,7 @@ class ClusterState:
         self.free_by_pod = [pod.gpus for pod in layout.pods]
         self.whole_free_by_pod = [pod.nodes for pod in layout.pods]
         self.free_total = layout.capacity
+        self._node_type = [layout.pods[p].gpu_type for p in layout.node_pod]
         # Bumped by every allocate and release of a type: "has anything of it changed since?"
         self.version_by_type = dict.fromkeys(layout.gpu_types, 0)
         self.nodes_by_free = {}
@@ -164,6 +166,18 @@ class ClusterState:
                     f"placement on node {node} ({pod.name}) over-allocates or has the wrong GPU type"
                 )
 
+    def allocate_checked(self, placement: Placement, gpus: int, gpu_type: str) -> None:
+        """``check``, then ``allocate``: the engine's one call per start (one walk for a one-node job)."""
+        nodes, held = placement.nodes, placement.gpus_per_node
+        gpn = self.layout.gpus_per_node[gpu_type]
+        if len(nodes) == 1 and held == gpus <= gpn:
+            node = nodes[0]
+            if 0 <= node < len(self.free) and self._node_type[node] == gpu_type and self.free[node] >= held:
+                self._move(placement, gpu_type, -held)
+                return
+        self.check(placement, gpus, gpu_type)
+        self._move(placement, gpu_type, -held)
+
     def allocate(self, placement: Placement, gpu_type: str) -> None:
         self._move(placement, gpu_type, -placement.gpus_per_node)
 
@@ -174,17 +188,18 @@ class ClusterState:
         index = self.nodes_by_free[gpu_type]
         layout = self.layout
         gpn = layout.gpus_per_node[gpu_type]
+        free, node_pod, free_by_pod = self.free, layout.node_pod, self.free_by_pod
         for node in placement.nodes:
-            old = self.free[node]
+            old = free[node]
             new = old + delta
             if new < 0 or new > gpn:
                 raise SimError(f"node {node} would have {new} free GPUs of {gpn}")
-            self.free[node] = new
+            free[node] = new
             bucket = index[old]
-            del bucket[bisect.bisect_left(bucket, node)]
-            bisect.insort(index[new], node)
-            pod = layout.node_pod[node]
-            self.free_by_pod[pod] += delta
+            del bucket[bisect_left(bucket, node)]
+            insort(index[new], node)
+            pod = node_pod[node]
+            free_by_pod[pod] += delta
             if old == gpn:
                 self.whole_free_by_pod[pod] -= 1
             elif new == gpn:

@@ -1,73 +1,46 @@
-"""A SimPy environment that schedules callbacks at absolute instants.
+"""The simulation clock: a heap of callbacks at absolute instants.
 
-Why absolute: ``Timeout(env, t - now)`` lands at ``now + (t - now)``, which can differ from
-``t`` in the last bit, so two events meant for one instant could land apart and get two
-decision passes. Scheduling at ``t`` itself keeps trace times exact.
+Why absolute: scheduling at ``now + (t - now)`` can land a last bit away from ``t``, so two
+events meant for one instant could land apart and get two decision passes. Scheduling at
+``t`` itself keeps trace times exact.
 
-Why not ``simpy.Event``: the engine schedules two events per job, and SimPy's loop
-(``Environment.step``) reads only ``callbacks``, ``_ok`` and ``_value`` of what it pops.
-A slotted ``Call`` with those fields costs a third of an ``Event`` to create.
+Why not SimPy's ``Environment``: the engine needs nothing of it but a time-ordered heap,
+and its per-event ``step`` (an ``Event`` object, a callbacks list, ok/defused checks) cost
+more than the rest of a job's handling: a heap entry here is one tuple,
+``(time, priority, sequence, callback, value)``, and the engine's own loop pops it and calls
+``callback(value)``. Entries of one instant run by priority, then in scheduling order, as
+SimPy orders them.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from heapq import heappop, heappush
+from heapq import heappush
+from itertools import count
 from typing import Any
 
-import simpy
-from simpy.core import NORMAL, URGENT
+URGENT = 0  # before anything else at its instant (samples, price observations)
+NORMAL = 1  # completions, withdrawals, notices
 
-from sim.engine import stopping
-
-__all__ = ["NORMAL", "URGENT", "Call", "Clock"]
+__all__ = ["NORMAL", "URGENT", "Clock"]
 
 
-class Call:
-    """A scheduled callback: what ``Environment.step`` needs of an event, nothing more."""
+class Clock:
+    """The current time and the heap of scheduled callbacks (the engine runs the loop)."""
 
-    __slots__ = ("_ok", "_value", "callbacks")
-
-    def __init__(self, callback: Callable[[Call], Any], value: Any) -> None:
-        self._ok = True
-        self._value = value
-        self.callbacks: list[Callable[[Call], Any]] | None = [callback]
-
-    @property
-    def value(self) -> Any:
-        return self._value
-
-
-class Clock(simpy.Environment):
-    """``simpy.Environment`` plus ``at``: run a callback at an absolute time."""
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.queue: list[tuple[float, int, int, Callable[[Any], Any], Any]] = []
+        self._sequence = count()
 
     def at(
-        self, time: float, callback: Callable[[Call], Any], value: Any = None, priority: int = NORMAL
-    ) -> Call:
-        if time < self._now:
-            raise ValueError(f"cannot schedule at {time}, before now ({self._now})")
-        call = Call(callback, value)
-        heappush(self._queue, (time, priority, next(self._eid), call))
-        return call
+        self, time: float, callback: Callable[[Any], Any], value: Any = None, priority: int = NORMAL
+    ) -> None:
+        """Call ``callback(value)`` at ``time`` (never before now)."""
+        if time < self.now:
+            raise ValueError(f"cannot schedule at {time}, before now ({self.now})")
+        heappush(self.queue, (time, priority, next(self._sequence), callback, value))
 
-    def run_events(self, until: float = math.inf) -> bool:
-        """Run the events before ``until`` (then stand at ``until`` if finite).
-
-        Returns True if it stopped early on ``stopping.request_stop``: after the last event
-        of an instant, never inside one. SimPy's ``run`` would do the rest, but its
-        per-event ``step`` (and its stop-event machinery) cost more than this loop.
-        """
-        queue = self._queue
-        while queue:
-            if queue[0][0] >= until:
-                break
-            self._now, _, _, call = heappop(queue)
-            callbacks, call.callbacks = call.callbacks, None
-            for callback in callbacks:
-                callback(call)
-            if stopping.requested and (not queue or queue[0][0] != self._now):
-                return True
-        if until != math.inf:
-            self._now = until
-        return False
+    def peek(self) -> float:
+        """The time of the next scheduled callback (inf if none)."""
+        return self.queue[0][0] if self.queue else float("inf")

@@ -1,11 +1,13 @@
-"""The engine: a SimPy clock driving arrivals, completions and one decision pass per instant.
+"""The engine: one loop over arrivals and scheduled callbacks, one decision pass per instant.
 
 Semantics (DESIGN.md, "Engine semantics"): at one timestamp all completions release GPUs,
-then all arrivals join the queue, then exactly one decision pass runs. Arrivals and
-completions are callbacks on events scheduled at absolute instants (no process per job).
-Each callback ends by checking ``clock.peek()``: if another event shares this instant, the
-pass waits for the last of them, so N simultaneous events give one pass. Completions always
-come before the pass, and arrivals are scheduled after the completions of their instant.
+then all arrivals join the queue, then exactly one decision pass runs. Completions and the
+other timed events are callbacks on the clock's heap (no process per job); arrivals are read
+straight from the job table (sorted by submit time), so they cost no heap entry. The loop
+(``_run_loop``) takes whichever comes first: at one instant, heap entries of priority up to
+NORMAL (samples, completions, withdrawals, notices), then the instant's arrivals, then later
+priorities; once the next thing to happen is at a later time, the pass runs if anything
+changed, so N simultaneous events give one pass.
 
 A sampler, at URGENT priority, records the state just before the events of its instant.
 A run ends when no event is left, or at the horizon (events at or after it do not run).
@@ -26,11 +28,14 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import gc
+import itertools
 import math
 from collections.abc import Callable, Iterator
+from heapq import heappop
 
 from sim.cluster.state import ClusterLayout, ClusterState, Placement
-from sim.engine.clock import NORMAL, URGENT, Call, Clock
+from sim.engine import stopping
+from sim.engine.clock import NORMAL, URGENT, Clock
 from sim.engine.market import Market
 from sim.engine.notice import Notices
 from sim.engine.queue import JobQueue
@@ -45,9 +50,8 @@ from sim.scenario.market import Demand
 from sim.workload.demand import Willingness
 from sim.workload.jobs import ANY_GPU_TYPE, JobTable
 
-# Arrivals run after the completions and withdrawals of their instant (NORMAL), so a job
-# bound to a GPU type on arrival sees the GPUs those free. The pass comes after both anyway.
-ARRIVALS = NORMAL + 1
+# Arrival batches between two compactions of the queues' dead entries.
+COMPACT_EVERY = 64
 
 
 class Engine:
@@ -108,8 +112,10 @@ class Engine:
         self.queue = JobQueue(n)
         self._pending = JobQueue(n)
         self._queue_by_type = {gpu_type: JobQueue(n) for gpu_type in layout.gpu_types}
-        self.running: list[tuple[float, int, int]] = []
+        # Running jobs per GPU type, sorted by (estimated end, start order); ``running`` merges them.
         self._running_by_type: dict[str, list[tuple[float, int, int]]] = {t: [] for t in layout.gpu_types}
+        self._running_merged: tuple[int, list[tuple[float, int, int]]] = (-1, [])
+        self._running_changes = 0  # starts, stops and re-keys: when the merged list is stale
         self.start_time = [math.nan] * n
         self.end_time = [math.nan] * n
         self.placements: list[Placement | None] = [None] * n
@@ -121,17 +127,21 @@ class Engine:
         self._segment_start = [math.nan] * n
         self._overhead = [0.0] * n  # restart overhead at the head of the current segment
         self._running_key: list[tuple[float, int, int] | None] = [None] * n
-        self._completion: list[Call | None] = [None] * n
+        # When the current segment ends (NaN if not running): a completion popped at another
+        # time is one that a preemption made void (no need to find it in the heap).
+        self._finish = [math.nan] * n
         self._queued_since: dict[int, float] = {}  # requeue times of preempted jobs
         self._slowdown = [1.0] * n  # run-time factor of the current placement (placer.slowdown)
         self._ran: dict[int, float] = {}  # wall seconds run in finished segments of preempted jobs
         self.rejected: dict[int, str] = {}
         self.withdrawn: dict[int, float] = {}  # jobs still queued at their end_by, and when
         self.events = 0
+        self._running_count = 0
         self.stopped_at: float | None = None  # when a stop request ended the run early
         self.last_event_time = 0.0
         self._next_arrival = 0
         self._started = 0
+        self._batches = 0
         self._dirty = False
         classes = sorted(set(jobs.job_class))
         self._queued_gpus: dict[str, int] = dict.fromkeys(classes, 0)
@@ -148,25 +158,26 @@ class Engine:
     def start(self, job: int, placement: Placement) -> None:
         jobs = self.jobs
         gpu_type = jobs.gpu_type[job]
-        self.cluster.check(placement, jobs.gpus[job], gpu_type)
-        self._dequeue(job)
-        self.cluster.allocate(placement, gpu_type)
+        self._dequeue(job)  # KeyError if the job is not queued
+        self.cluster.allocate_checked(placement, jobs.gpus[job], gpu_type)
         now = self.now
         self.placements[job] = placement
-        if math.isnan(self.start_time[job]):
+        if self.start_time[job] != self.start_time[job]:  # NaN: its first start
             self.start_time[job] = now
         self._segment_start[job] = now
         self._running_jobs[jobs.job_class[job]] += 1
-        factor = self._slowdown[job] = self.slowdown(placement)
+        self._running_count += 1
+        factor = self._slowdown[job] = self.placer.slowdown(placement, self.layout)
         key = (now + self.estimate_left[job] * factor, self._started, job)
-        bisect.insort(self.running, key)
         bisect.insort(self._running_by_type[gpu_type], key)
         self._running_key[job] = key
         self._started += 1
+        self._running_changes += 1
         finish = now + self.work_left[job] * factor
         if self._deadline and job in self._deadline:
             finish = min(finish, self._deadline[job])
-        self._completion[job] = self.clock.at(finish, self._on_complete, job)
+        self._finish[job] = finish
+        self.clock.at(finish, self._on_complete, job)
 
     def preempt(self, job: int, reason: str = "preempted", overhead: float | None = None) -> None:
         """Stop running ``job`` now: release its GPUs and requeue it with the work it has left.
@@ -191,12 +202,21 @@ class Engine:
         self.work_left[job] += overhead - worked
         self.estimate_left[job] = max(self.estimate_left[job] - worked, 0.0) + overhead
         self._stop(job, placement, reason)
-        call = self._completion[job]
-        assert call is not None and call.callbacks is not None
-        call.callbacks[:] = [self._on_cancelled]
         self._overhead[job] = overhead
         self.preemptions[job] = self.preemptions.get(job, 0) + 1
         self._queued_since[job] = now
+
+    @property
+    def running(self) -> list[tuple[float, int, int]]:
+        """All running jobs as ``(estimated end, start order, job)``, sorted (merged per type on demand)."""
+        lists = self._running_by_type
+        if len(lists) == 1:
+            return next(iter(lists.values()))
+        changes, merged = self._running_merged
+        if changes != self._running_changes:
+            merged = sorted(itertools.chain.from_iterable(lists.values()))
+            self._running_merged = (self._running_changes, merged)
+        return merged
 
     def running_of_type(self, gpu_type: str) -> list[tuple[float, int, int]]:
         """The running jobs of one GPU type, sorted as ``running``."""
@@ -276,15 +296,18 @@ class Engine:
 
     # --- events ------------------------------------------------------------------------
 
-    def _on_arrivals(self, event: Call) -> None:
-        self.now = now = self.clock.now
+    def _on_arrivals(self) -> None:
+        """The jobs submitted now join the queue (or pending, or are rejected, balk or defer)."""
+        now = self.now
         jobs = self.jobs
         submit, n = jobs.submit, len(jobs)
         i = self._next_arrival
         rejections, choices, deadline = self._rejections, self._choices, self._deadline
-        self.queue.compact()
-        for queue in self._queue_by_type.values():
-            queue.compact()
+        self._batches += 1
+        if self._batches % COMPACT_EVERY == 0:
+            self.queue.compact()
+            for queue in self._queue_by_type.values():
+                queue.compact()
         while i < n and submit[i] == now:
             if choices and i in choices:
                 self._bind(i, choices[i])
@@ -302,8 +325,6 @@ class Engine:
                 self.clock.at(deadline[i], self._on_deadline, i)
             i += 1
         self._next_arrival = i
-        if i < n:
-            self.clock.at(submit[i], self._on_arrivals, priority=ARRIVALS)
         self._after_event()
 
     def _submit(self, job: int) -> None:
@@ -361,10 +382,8 @@ class Engine:
             self.work_left[job] = jobs.duration[job]
             self.estimate_left[job] = jobs.requested[job]
 
-    def _on_deadline(self, event: Call) -> None:
+    def _on_deadline(self, job: int) -> None:
         """A job's end_by instant: withdraw it if it is still queued (a running one ends itself)."""
-        job: int = event.value
-        self.now = self.clock.now
         if job in self.queue:
             self._dequeue(job)
             if self.quota is not None:
@@ -372,16 +391,14 @@ class Engine:
         elif job in self._pending:
             self._pending.remove(job)
         elif not (self._responds and self.market.withdraw(job)):  # type: ignore[union-attr]
-            self._pass_if_last()  # running (it ends itself), ended, or balked
-            return
+            return  # running (it ends itself), ended, or balked
         self.withdrawn[job] = self.now
         self._after_event()
 
-    def _on_complete(self, event: Call) -> None:
-        job: int = event.value
-        self.now = self.clock.now
+    def _on_complete(self, job: int) -> None:
+        if self._finish[job] != self.now:
+            return  # a preemption stopped that segment: its completion is void
         self.work_left[job] = 0.0
-        self._completion[job] = None  # a finished job's event need not stay alive (less for the GC to walk)
         self._stop(job, self.placement_of(job), "completed")
         self.end_time[job] = self.now
         if self.quota is not None:
@@ -393,46 +410,88 @@ class Engine:
         self.cluster.release(placement, self.jobs.gpu_type[job])
         self._running_jobs[self.jobs.job_class[job]] -= 1
         key = self._running_key[job]
-        index = bisect.bisect_left(self.running, key)
-        if key is None or index == len(self.running) or self.running[index] != key:
-            raise SimError(f"job {self.jobs.job_id[job]} stopped but is not in the running list")
-        del self.running[index]
         of_type = self._running_by_type[self.jobs.gpu_type[job]]
-        del of_type[bisect.bisect_left(of_type, key)]
+        index = bisect.bisect_left(of_type, key) if key is not None else -1
+        if index < 0 or index == len(of_type) or of_type[index] != key:
+            raise SimError(f"job {self.jobs.job_id[job]} stopped but is not in the running list")
+        del of_type[index]
+        self._running_changes += 1
         self._running_key[job] = None
         self.placements[job] = None
+        self._finish[job] = math.nan
+        self._running_count -= 1
         self.segments.append(
             (job, self._segment_start[job], self.now, placement, reason, self._overhead[job])
         )
 
-    def _on_cancelled(self, event: Call) -> None:
-        """A completion that preemption made void: nothing changes, but it may close the instant."""
-        self.now = self.clock.now
-        self._pass_if_last()
-
     def _after_event(self) -> None:
+        """Something changed at this instant: a decision pass runs once the instant is over."""
         self.events += 1
         self.last_event_time = self.now
         self._dirty = True
-        self._pass_if_last()
 
-    def _pass_if_last(self) -> None:
-        """Run the decision pass once the last event of this instant is done."""
-        if self._dirty and self.clock.peek() != self.now:
-            self._dirty = False
-            if self.quota is not None and self._pending:
-                self.quota.admit(self)
-            if self.queue:
-                self.scheduler.select(self)
+    def _decide(self) -> None:
+        """The decision pass: quota admission, then the scheduler."""
+        self._dirty = False
+        if self.quota is not None and self._pending:
+            self.quota.admit(self)
+        if self.queue:
+            self.scheduler.select(self)
 
-    def _on_sample(self, event: Call) -> None:
-        self.now = now = self.clock.now
+    def _on_sample(self, _: None) -> None:
+        now = self.now
         self.events += 1
         record_sample(self, now)
         if self.on_progress is not None:
             self.on_progress(now)
-        if self._next_arrival < len(self.jobs) or self.running:
+        if self._next_arrival < len(self.jobs) or self._running_count:
             self.clock.at(now + self.sample_interval, self._on_sample, priority=URGENT)
+
+    def _run_loop(self, until: float) -> bool:
+        """Run everything before ``until``; True if a stop request ended the run early.
+
+        Each turn takes the earlier of the next arrival batch and the heap's first entry
+        (at one instant, heap entries of priority <= NORMAL go first: completions free GPUs
+        before arrivals bind to a type), then, if the next turn is at a later instant and
+        something changed, runs the decision pass. A stop request (``stopping``) is honoured
+        only between instants, after their pass, so the state it leaves is consistent.
+        """
+        clock = self.clock
+        heap = clock.queue
+        submit = self.jobs.submit
+        n = len(submit)
+        inf = math.inf
+        while True:
+            i = self._next_arrival
+            arrival = submit[i] if i < n else inf
+            if heap:
+                entry = heap[0]
+                at = entry[0]
+                first_arrival = arrival < at or (arrival == at and entry[1] > NORMAL)
+            else:
+                at = inf
+                first_arrival = True
+            now = arrival if first_arrival else at
+            if now >= until:
+                break
+            if stopping.requested and not self._dirty and now != self.now:
+                return True
+            clock.now = self.now = now
+            if first_arrival:
+                self._on_arrivals()
+            else:
+                _, _, _, callback, value = heappop(heap)
+                callback(value)
+            if self._dirty:
+                i = self._next_arrival
+                following = heap[0][0] if heap else inf
+                if i < n and submit[i] < following:
+                    following = submit[i]
+                if following != now:
+                    self._decide()
+        if until != inf:
+            clock.now = self.now = until
+        return False
 
     # --- run ---------------------------------------------------------------------------
 
@@ -441,7 +500,6 @@ class Engine:
         jobs = self.jobs
         if len(jobs):
             first = jobs.submit[0]
-            self.clock.at(first, self._on_arrivals, priority=ARRIVALS)
             # Samples fall on whole multiples of the interval, from the first one at or before `first`.
             self.clock.at(first - first % self.sample_interval, self._on_sample, priority=URGENT)
             if self.market is not None:
@@ -451,9 +509,8 @@ class Engine:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            until = math.inf if self.horizon is None else self.horizon
-            if self.clock.run_events(until):
-                self.stopped_at = self.clock.now
+            if self._run_loop(math.inf if self.horizon is None else self.horizon):
+                self.stopped_at = self.now
             if self._dirty:
                 raise SimError("a decision pass was left pending at the end of the run")
             return collect(self)

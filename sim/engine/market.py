@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from sim.engine.clock import NORMAL, URGENT, Call
+from sim.engine.clock import NORMAL, URGENT
 from sim.policies.pricing.base import Pricing
 from sim.scenario.market import Demand
 from sim.workload.demand import Willingness
@@ -86,11 +86,10 @@ class Market:
             self._recheck_at = at
             self.engine.clock.at(at, self._on_recheck, priority=RELEASES)
 
-    def _on_recheck(self, event: Call) -> None:
+    def _on_recheck(self, _: None) -> None:
         engine = self.engine
-        engine.now = now = engine.clock.now
+        now = engine.now
         if now != self._recheck_at:  # superseded by an earlier recheck
-            engine._pass_if_last()
             return
         self._recheck_at = math.inf
         released = False
@@ -112,8 +111,6 @@ class Market:
             self._schedule_recheck(now)
         if released:
             engine._after_event()
-        else:
-            engine._pass_if_last()
 
     def withdraw(self, job: int) -> bool:
         """A deferred job's end_by came: drop it (True if it was deferred)."""
@@ -126,14 +123,14 @@ class Market:
         if interval:
             self.engine.clock.at(first - first % interval, self._on_observe, priority=URGENT)
 
-    def _on_observe(self, event: Call) -> None:
+    def _on_observe(self, _: None) -> None:
         engine = self.engine
-        engine.now = now = engine.clock.now
+        now = engine.now
         cluster, capacity = engine.cluster, engine.layout.capacity_by_type
         utilisation = {t: 1 - cluster.free_by_type[t] / c for t, c in capacity.items()}
         queued = {t: engine._queued_by_type[t] / c for t, c in capacity.items()}
         self.pricing.observe(now, utilisation, queued)
         interval = self.pricing.interval
         assert interval
-        if engine._next_arrival < len(engine.jobs) or engine.running or self.deferred:
+        if engine._next_arrival < len(engine.jobs) or engine._running_count or self.deferred:
             engine.clock.at(now + interval, self._on_observe, priority=URGENT)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
-from sim.engine.clock import Call
-
 if TYPE_CHECKING:
     from sim.engine.core import Engine
 
@@ -62,34 +60,30 @@ class Notices:
         old = engine._running_key[victim]
         assert old is not None
         new = (estimated_end, old[1], victim)
-        for running in (engine.running, engine._running_by_type[engine.jobs.gpu_type[victim]]):
-            del running[bisect.bisect_left(running, old)]
-            bisect.insort(running, new)
+        running = engine._running_by_type[engine.jobs.gpu_type[victim]]
+        del running[bisect.bisect_left(running, old)]
+        bisect.insort(running, new)
         engine._running_key[victim] = new
+        engine._running_changes += 1
 
-    def _on_notice_end(self, event: Call) -> None:
-        victim, reason, estimated_end = event.value
+    def _on_notice_end(self, value: tuple[int, str, float]) -> None:
+        victim, reason, estimated_end = value
         engine = self.engine
-        engine.now = engine.clock.now
         claimant = self.leaving.pop(victim, None)
         if claimant is None or engine.placements[victim] is None:
-            engine._pass_if_last()  # it ended (or was stopped) before the notice ran out
-        elif claimant in engine.queue:
+            return  # it ended (or was stopped) before the notice ran out
+        if claimant in engine.queue:
             engine.preempt(victim, reason, overhead=0.0)
             engine._after_event()
         else:  # the job it made room for started elsewhere or left: the notice is withdrawn
             self._rekey(victim, estimated_end)
             engine._after_event()
 
-    def _on_claim(self, event: Call) -> None:
-        job: int = event.value
+    def _on_claim(self, job: int) -> None:
         engine = self.engine
-        engine.now = engine.clock.now
         self.claims.discard(job)
         if job in engine.queue:
             placement = engine.place(job)
             if placement is not None:
                 engine.start(job, placement)
                 engine._after_event()
-                return
-        engine._pass_if_last()

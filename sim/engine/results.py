@@ -10,6 +10,7 @@ at the horizon with reason ``horizon`` (``stopped`` when a stop request ended th
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sim.records import JobRecord, RunRecords, Segment
@@ -22,104 +23,66 @@ WITHDRAWN = "withdrawn at its end_by while queued"
 NOT_SUBMITTED = ("not submitted before the horizon", "not submitted before the run was stopped")
 QUEUED = ("queued at the horizon", "queued when the run was stopped")
 RUNNING = ("running at the horizon", "running when the run was stopped")
-PENDING = ("waiting for quota admission at the horizon", "waiting for quota admission when the run was stopped")
-DEFERRED = ("deferred for a cheaper price at the horizon", "deferred for a cheaper price when the run was stopped")
+PENDING = (
+    "waiting for quota admission at the horizon",
+    "waiting for quota admission when the run was stopped",
+)
+DEFERRED = (
+    "deferred for a cheaper price at the horizon",
+    "deferred for a cheaper price when the run was stopped",
+)
 
 
 def collect(engine: Engine) -> RunRecords:
-    """The records of a run that has ended (at the horizon or with no event left)."""
+    """The records of a run that has ended (at the horizon, on a stop request or with no event left).
+
+    Built column by column: the per-job rules below run only for jobs that did not end
+    (few), and the records are made from zipped columns (a million jobs: no Python call each).
+    """
     jobs, layout = engine.jobs, engine.layout
-    pod_names = [pod.name for pod in layout.pods]
-    node_pod = layout.node_pod
-    label = [
-        f"{pod.name}/{node - pod.first_node}"
-        for pod in layout.pods
-        for node in range(pod.first_node, pod.end_node)
-    ]
-    raw = list(engine.segments)
-    for job, placement in enumerate(engine.placements):
-        if placement is not None:
-            raw.append(
-                (
-                    job,
-                    engine._segment_start[job],
-                    engine.clock.now,
-                    placement,
-                    "horizon" if engine.stopped_at is None else "stopped",
-                    engine._overhead[job],
-                )
-            )
-    pods_of: dict[int, str] = {}
-    held: dict[int, int] = {}
-    cost = [0.0] * len(jobs)
-    rate, charge = _price_functions(engine)
-    segments = []
-    for job, start, end, placement, reason, overhead in raw:
-        if charge is not None:
-            cost[job] += charge(jobs.gpu_type[job], jobs.tier[job], placement.gpus, start, end)
-        nodes = placement.nodes
-        if len(nodes) == 1:
-            pods = pod_names[node_pod[nodes[0]]]
-        else:
-            pods = ";".join(dict.fromkeys(pod_names[node_pod[node]] for node in nodes))
-        earlier = pods_of.get(job)
-        pods_of[job] = (
-            pods if earlier is None else ";".join(dict.fromkeys((*earlier.split(";"), *pods.split(";"))))
-        )
-        held[job] = placement.gpus
-        labels = label[nodes[0]] if len(nodes) == 1 else ";".join(label[node] for node in nodes)
-        segments.append(
-            Segment(
-                jobs.job_id[job],
-                start,
-                end,
-                jobs.gpu_type[job],
-                placement.gpus_per_node,
-                labels,
-                pods,
-                reason,
-                overhead,
-            )
-        )
-    records = []
-    market = engine.market
-
-    def quote(i: int) -> float:
-        if rate is None or i >= engine._next_arrival:
-            return math.nan
-        return rate(jobs.gpu_type[i], jobs.tier[i], jobs.submit[i])
-
+    n = len(jobs)
     stopped = int(engine.stopped_at is not None)
+    pods_of, held, cost, segments = _segments(engine, stopped)
+    status, reason, end = list(jobs.outcome), [""] * n, list(engine.end_time)
+    market = engine.market
     balked = market.balked if market is not None else {}
     deferred = market.deferred if market is not None else {}
-    for i in range(len(jobs)):
-        start, end = engine.start_time[i], engine.end_time[i]
+    for i in [i for i, t in enumerate(end) if t != t]:  # NaN: did not end
         if i in engine.rejected:
-            status, reason = "rejected", engine.rejected[i]
+            status[i], reason[i] = "rejected", engine.rejected[i]
         elif balked and i in balked:
-            status, (end, reason) = "balked", balked[i]
-        elif not math.isnan(end):
-            status, reason = jobs.outcome[i], ""
+            status[i], (end[i], reason[i]) = "balked", balked[i]
         elif i in engine.withdrawn:
-            status, reason, end = "cancelled", WITHDRAWN, engine.withdrawn[i]
-        elif engine.placements[i] is not None:
-            status, reason = "unfinished", RUNNING[stopped]
-        elif i in engine._pending:
-            status, reason = "unfinished", PENDING[stopped]
-        elif deferred and i in deferred:
-            status, reason = "unfinished", DEFERRED[stopped]
-        elif i < engine._next_arrival:
-            status, reason = "unfinished", QUEUED[stopped]
+            status[i], reason[i], end[i] = "cancelled", WITHDRAWN, engine.withdrawn[i]
         else:
-            status, reason = "unfinished", NOT_SUBMITTED[stopped]
-        records.append(
-            JobRecord(
-                jobs.job_id[i], jobs.tenant[i], jobs.job_class[i], jobs.gpu_type[i], jobs.gpus[i],
-                jobs.submit[i], jobs.duration[i], jobs.requested[i], jobs.priority[i], start, end,
-                status, reason, engine.preemptions.get(i, 0), pods_of.get(i, ""), held.get(i, 0),
-                cost[i], jobs.tier[i], quote(i),
-            )
-        )  # fmt: skip
+            status[i] = "unfinished"
+            if engine.placements[i] is not None:
+                reason[i] = RUNNING[stopped]
+            elif i in engine._pending:
+                reason[i] = PENDING[stopped]
+            elif deferred and i in deferred:
+                reason[i] = DEFERRED[stopped]
+            elif i < engine._next_arrival:
+                reason[i] = QUEUED[stopped]
+            else:
+                reason[i] = NOT_SUBMITTED[stopped]
+    rate, _ = _price_functions(engine)
+    arrived = engine._next_arrival
+    if rate is None:
+        price = [math.nan] * n
+    else:
+        price = [
+            rate(t, tier, at) if i < arrived else math.nan
+            for i, (t, tier, at) in enumerate(zip(jobs.gpu_type, jobs.tier, jobs.submit, strict=True))
+        ]
+    preempted = engine.preemptions
+    preemptions = [preempted.get(i, 0) for i in range(n)] if preempted else [0] * n
+    columns = (
+        jobs.job_id, jobs.tenant, jobs.job_class, jobs.gpu_type, jobs.gpus, jobs.submit, jobs.duration,
+        jobs.requested, jobs.priority, engine.start_time, end, status, reason, preemptions, pods_of,
+        held, cost, jobs.tier, price,
+    )  # fmt: skip
+    records = list(map(partial(tuple.__new__, JobRecord), zip(*columns, strict=True)))
     return RunRecords(
         jobs=records,
         timeseries=engine._samples,
@@ -133,6 +96,67 @@ def collect(engine: Engine) -> RunRecords:
         extra=_market_extra(engine),
         stopped_at=engine.stopped_at,
     )
+
+
+def _segments(engine: Engine, stopped: int) -> tuple[list[str], list[int], list[float], list[Segment]]:
+    """Per job: the pods it ran in, the GPUs its last segment held, its cost; and every Segment."""
+    jobs, layout = engine.jobs, engine.layout
+    n = len(jobs)
+    pod_of_node = [layout.pods[pod].name for pod in layout.node_pod]
+    label = [
+        f"{pod.name}/{node - pod.first_node}"
+        for pod in layout.pods
+        for node in range(pod.first_node, pod.end_node)
+    ]
+    raw = list(engine.segments)
+    end_reason = "stopped" if stopped else "horizon"
+    for job, placement in enumerate(engine.placements):
+        if placement is not None:
+            raw.append(
+                (
+                    job,
+                    engine._segment_start[job],
+                    engine.clock.now,
+                    placement,
+                    end_reason,
+                    engine._overhead[job],
+                )
+            )
+    pods_of = [""] * n
+    held = [0] * n
+    cost = [0.0] * n
+    _, charge = _price_functions(engine)
+    job_ids, gpu_types, tiers = jobs.job_id, jobs.gpu_type, jobs.tier
+    rows = []
+    for job, start, end, placement, reason, overhead in raw:
+        nodes = placement.nodes
+        if len(nodes) == 1:
+            pods, labels = pod_of_node[nodes[0]], label[nodes[0]]
+        else:
+            pods = ";".join(dict.fromkeys(pod_of_node[node] for node in nodes))
+            labels = ";".join(label[node] for node in nodes)
+        earlier = pods_of[job]
+        if not earlier:
+            pods_of[job] = pods
+        elif earlier != pods:
+            pods_of[job] = ";".join(dict.fromkeys((*earlier.split(";"), *pods.split(";"))))
+        held[job] = placement.gpus
+        if charge is not None:
+            cost[job] += charge(gpu_types[job], tiers[job], placement.gpus, start, end)
+        rows.append(
+            (
+                job_ids[job],
+                start,
+                end,
+                gpu_types[job],
+                placement.gpus_per_node,
+                labels,
+                pods,
+                reason,
+                overhead,
+            )
+        )
+    return pods_of, held, cost, list(map(partial(tuple.__new__, Segment), rows))
 
 
 def _price_functions(engine: Engine) -> tuple[Any, Any]:
