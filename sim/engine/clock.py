@@ -31,7 +31,7 @@ class Clock:
     def __init__(self) -> None:
         self.now = 0.0
         self.queue: list[tuple[float, int, int, Callable[[Any], Any], Any]] = []
-        self._sequence = count()
+        self.sequence = count()  # ties at one instant and priority run in scheduling order
 
     def at(
         self, time: float, callback: Callable[[Any], Any], value: Any = None, priority: int = NORMAL
@@ -39,7 +39,7 @@ class Clock:
         """Call ``callback(value)`` at ``time`` (never before now)."""
         if time < self.now:
             raise ValueError(f"cannot schedule at {time}, before now ({self.now})")
-        heappush(self.queue, (time, priority, next(self._sequence), callback, value))
+        heappush(self.queue, (time, priority, next(self.sequence), callback, value))
 
     def peek(self) -> float:
         """The time of the next scheduled callback (inf if none)."""

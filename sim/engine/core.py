@@ -31,7 +31,7 @@ import gc
 import itertools
 import math
 from collections.abc import Callable, Iterator
-from heapq import heappop
+from heapq import heappop, heappush
 
 from sim.cluster.state import ClusterLayout, ClusterState, Placement
 from sim.engine import stopping
@@ -93,6 +93,8 @@ class Engine:
         self.jobs = jobs
         self.scheduler = scheduler
         self.placer = placer
+        # Placers that never slow a job down (most) are not asked at every start.
+        self._no_slowdown = type(placer).slowdown is Placer.slowdown
         self.horizon = horizon
         self.sample_interval = sample_interval
         self.on_progress = on_progress
@@ -167,7 +169,9 @@ class Engine:
         self._segment_start[job] = now
         self._running_jobs[jobs.job_class[job]] += 1
         self._running_count += 1
-        factor = self._slowdown[job] = self.placer.slowdown(placement, self.layout)
+        factor = self._slowdown[job] = (
+            1.0 if self._no_slowdown else self.placer.slowdown(placement, self.layout)
+        )
         key = (now + self.estimate_left[job] * factor, self._started, job)
         bisect.insort(self._running_by_type[gpu_type], key)
         self._running_key[job] = key
@@ -177,7 +181,7 @@ class Engine:
         if self._deadline and job in self._deadline:
             finish = min(finish, self._deadline[job])
         self._finish[job] = finish
-        self.clock.at(finish, self._on_complete, job)
+        heappush(self.clock.queue, (finish, NORMAL, next(self.clock.sequence), self._on_complete, job))
 
     def preempt(self, job: int, reason: str = "preempted", overhead: float | None = None) -> None:
         """Stop running ``job`` now: release its GPUs and requeue it with the work it has left.
@@ -325,7 +329,9 @@ class Engine:
                 self.clock.at(deadline[i], self._on_deadline, i)
             i += 1
         self._next_arrival = i
-        self._after_event()
+        self.events += 1  # _after_event, inline: once per arrival instant
+        self.last_event_time = now
+        self._dirty = True
 
     def _submit(self, job: int) -> None:
         """A job the market let through: to the quota's pending list, or straight to the queue."""
@@ -403,7 +409,9 @@ class Engine:
         self.end_time[job] = self.now
         if self.quota is not None:
             self.quota.released(job)
-        self._after_event()
+        self.events += 1  # _after_event, inline: once per job
+        self.last_event_time = self.now
+        self._dirty = True
 
     def _stop(self, job: int, placement: Placement, reason: str) -> None:
         """Release a running job's GPUs, drop it from the running list, record its segment."""
@@ -435,7 +443,7 @@ class Engine:
         self._dirty = False
         if self.quota is not None and self._pending:
             self.quota.admit(self)
-        if self.queue:
+        if self.queue.size:
             self.scheduler.select(self)
 
     def _on_sample(self, _: None) -> None:

@@ -25,16 +25,16 @@ class JobQueue:
         self._first = 0
         self._queued = bytearray(jobs)
         self._listed = bytearray(jobs)
-        self._size = 0
+        self.size = 0  # queued jobs (what len() gives, without a call in hot loops)
         # Jobs added before the last listed one (requeued or admitted late): a scan that
         # looked only at jobs after a remembered last one must look again when this moves.
         self.inserted_inside = 0
 
     def __len__(self) -> int:
-        return self._size
+        return self.size
 
     def __bool__(self) -> bool:
-        return self._size > 0
+        return self.size > 0
 
     def __contains__(self, job: int) -> bool:
         return bool(self._queued[job])
@@ -66,7 +66,7 @@ class JobQueue:
         if self._queued[job]:
             raise ValueError(f"job {job} is already queued")
         self._queued[job] = 1
-        self._size += 1
+        self.size += 1
         if self._listed[job]:
             self.inserted_inside += 1
             return
@@ -82,12 +82,12 @@ class JobQueue:
         if not self._queued[job]:
             raise KeyError(f"job {job} is not queued")
         self._queued[job] = 0
-        self._size -= 1
+        self.size -= 1
 
     def compact(self) -> None:
         """Drop dead entries once they outnumber live ones (never call during a pass)."""
         order = self._order
-        if len(order) - self._first <= 2 * self._size + 64 and self._first < 4096:
+        if len(order) - self._first <= 2 * self.size + 64 and self._first < 4096:
             return
         queued, listed = self._queued, self._listed
         live = []
