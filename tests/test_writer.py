@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -143,6 +144,37 @@ def test_manifest_adds_scenario_and_complete(tmp_path: Path) -> None:
     assert manifest["scenario"]["cluster"]["pods"][0]["count"] == 2
     assert list(manifest) == sorted(manifest)
     assert text.endswith("}\n") and '\n  "complete": true,' in text
+
+
+def test_manifest_complete_comes_from_the_caller_or_the_records(tmp_path: Path) -> None:
+    """complete: the caller's value if given, else false exactly when the run was stopped early."""
+    recs = records()
+    stopped = dataclasses.replace(recs, stopped_at=3600.0)
+
+    def complete(name: str, run: RunRecords, **given: bool) -> bool:
+        out = write_results(
+            tmp_path / name, scenario=scenario(), records=run, summary={}, manifest={}, plots=False, **given
+        )
+        return json.loads((out / "manifest.json").read_text())["complete"]
+
+    assert complete("normal", recs) is True
+    assert complete("stopped", stopped) is False
+    assert complete("told-false", recs, complete=False) is False
+    assert complete("told-true", stopped, complete=True) is True
+
+
+def test_failure_in_the_plots_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plots go into the temporary directory with the rest: a failure there removes everything."""
+    import sim.report.plots
+
+    def broken(run: RunRecords, plots_dir: Path) -> list[Path]:
+        plot_all(run, plots_dir)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sim.report.plots, "plot_all", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write(tmp_path / "run", plots=True)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_jobs_csv_columns_rows_and_fields(tmp_path: Path) -> None:

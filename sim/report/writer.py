@@ -1,9 +1,11 @@
 """Write one run's results directory, atomically and byte-for-byte reproducibly.
 
-``write_results`` fills a hidden sibling ``.<name>.tmp-<pid>`` and renames it to the target
-at the end, so a results directory either holds every file or does not exist::
+``write_results`` fills a hidden sibling ``.<name>.tmp-<pid>`` (every file, plots too) and
+renames it to the target at the end, so a results directory either holds every file or does
+not exist; an error or a KeyboardInterrupt while writing removes the temporary directory::
 
-    manifest.json    the caller's manifest + "scenario" (resolved) + "complete": true
+    manifest.json    the caller's manifest + "scenario" (resolved) + "complete": true, or false
+                     for a run stopped early (its records then end at ``RunRecords.stopped_at``)
     jobs.csv         one row per job, columns sim.records.JOB_COLUMNS
     segments.csv     one row per run segment, columns sim.records.SEGMENT_COLUMNS
     timeseries.csv   "time", then the other sampled columns sorted by name
@@ -121,9 +123,9 @@ def atomic_directory(out_dir: Path) -> Iterator[Path]:
     check_target(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    try:  # from here on, an exception or KeyboardInterrupt anywhere removes tmp
+        shutil.rmtree(tmp, ignore_errors=True)  # a leftover of a killed process with this pid
+        tmp.mkdir()
         yield tmp
         check_target(out_dir)
         if out_dir.exists():
@@ -150,16 +152,21 @@ def write_results(
     manifest: dict[str, Any],
     plots: bool = True,
     services: list[GroupResult] | None = None,
+    complete: bool | None = None,
 ) -> Path:
     """Write a run's results into ``out_dir`` (see the module docstring) and return it.
 
-    ``out_dir`` may exist only if empty (it is replaced); otherwise FileExistsError is raised
-    before anything is written. Parents are created. On any error the temporary directory
-    is removed and ``out_dir`` is left as it was.
+    ``complete`` goes to the manifest; None means "unless the run was stopped early"
+    (``records.stopped_at is None``). ``out_dir`` may exist only if empty (it is replaced);
+    otherwise FileExistsError is raised before anything is written. Parents are created. On
+    any error, KeyboardInterrupt included, the temporary directory is removed and
+    ``out_dir`` is left as it was.
     """
     out_dir = Path(out_dir)
+    if complete is None:
+        complete = records.stopped_at is None
     with atomic_directory(out_dir) as tmp:
-        full_manifest = {**manifest, "scenario": scenario.model_dump(mode="json"), "complete": True}
+        full_manifest = {**manifest, "scenario": scenario.model_dump(mode="json"), "complete": complete}
         _write(tmp / "manifest.json", json_text(full_manifest))
         _write(tmp / "jobs.csv", jobs_csv(records.jobs))
         _write(tmp / "timeseries.csv", timeseries_csv(records.timeseries))
