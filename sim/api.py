@@ -4,19 +4,25 @@
     >>> result = sim.run("scenarios/munich.yaml", scheduler="fifo", **{"horizon": "1d"})
     >>> result.summary["wait"]["mean"]
 
-Nothing is written unless ``out`` is given.
+Nothing is written unless ``out`` is given. ``stop_on_signals`` lets Ctrl-C or SIGTERM end a
+run early with consistent, partial results instead of a KeyboardInterrupt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from sim.cluster.state import ClusterLayout
+from sim.engine import stopping
 from sim.engine.core import Engine
 from sim.policies import PLACEMENTS, PRICINGS, QUOTAS, SCHEDULERS
 from sim.records import JOB_COLUMNS, JobRecord, RunRecords
@@ -53,6 +59,74 @@ class Result:
                 for r in self.jobs
             ]
         )
+
+
+@dataclass
+class StopSignals:
+    """What ``stop_on_signals`` saw: the first signal's name (``"SIGINT"``), or None."""
+
+    signal: str | None = None
+    aborting: bool = False
+
+    @property
+    def exit_status(self) -> int:
+        """128 + the signal's number (130 for SIGINT, 143 for SIGTERM); 0 without a signal."""
+        return 0 if self.signal is None else 128 + signal.Signals[self.signal].value
+
+
+_active: StopSignals | None = None
+
+
+@contextlib.contextmanager
+def stop_on_signals(
+    signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
+) -> Iterator[StopSignals]:
+    """While the block runs, the first of ``signals`` asks the run in progress to stop early
+    (``sim.engine.stopping``; the run then ends after the current instant, its records
+    consistent, ``stopped_at`` set, and ``run`` writes them with ``"complete": false``); a
+    second one raises KeyboardInterrupt at once (later ones are ignored while that unwinds,
+    so the clean-up is not cut short). The handlers only set flags: a signal while results are
+    being written lets the writing finish. The previous handlers are restored afterwards,
+    the stop flag is cleared before and after. Main thread only (``signal.signal``); a
+    process forked inside the block gets the default handlers back when signalled.
+    """
+    global _active
+    seen = StopSignals()
+    owner = os.getpid()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:  # a forked worker: do what it would have done without us
+            _pass_on(signum, frame, previous[signum])
+            return
+        if seen.signal is None:
+            seen.signal = signal.Signals(signum).name
+            stopping.request_stop()
+        elif not seen.aborting:
+            seen.aborting = True
+            raise KeyboardInterrupt
+
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+    outer = _active
+    stopping.clear()
+    try:
+        for sig in signals:
+            signal.signal(sig, handle)
+        _active = seen
+        yield seen
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        _active = outer
+        stopping.clear()
+
+
+def _pass_on(signum: int, frame: FrameType | None, handler: Any) -> None:
+    """Handle ``signum`` as ``handler`` (a previous handler, SIG_DFL or SIG_IGN) would, from now on."""
+    signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+    if callable(handler):
+        handler(signum, frame)
+    elif handler != signal.SIG_IGN:
+        os.kill(os.getpid(), signum)  # SIG_DFL: end the process by the signal
 
 
 def resolve(
@@ -121,6 +195,10 @@ def run(
 ) -> Result:
     """Run a scenario and summarise it; write results to ``out`` if given.
 
+    A run stopped early (``sim.engine.stopping``, e.g. inside ``stop_on_signals``) is
+    summarised and written like any other, its manifest with ``"complete": false``,
+    ``"stopped_at"`` (simulated seconds) and ``"stopped_by"`` (the signal's name, or
+    ``"request"``); ``result.records.stopped_at`` says so.
     ``overrides`` are dotted paths (``**{"workload.synthetic.arrivals_for": "2d"}``) or
     names with ``__`` for dots (``scheduler="fifo"``, ``metrics__sample_interval="10m"``).
     """
@@ -144,6 +222,9 @@ def run(
             "jobs": len(records.jobs),
             "dropped_trace_rows": records.dropped,
         }
+        if records.stopped_at is not None:
+            manifest["stopped_at"] = records.stopped_at
+            manifest["stopped_by"] = _active.signal if _active is not None and _active.signal else "request"
         out_dir = write_results(
             Path(out),
             scenario=resolved,
@@ -152,5 +233,6 @@ def run(
             manifest=manifest,
             plots=plots,
             services=services,
+            complete=records.stopped_at is None,
         )
     return Result(resolved, records, summary, wall, out_dir)

@@ -9,17 +9,25 @@
     gpusim sweep SWEEP.yaml [--dask ADDRESS|local] [--workers N] [--out DIR] [--quiet]
     gpusim plot DIR...
 
-Exit status: 0 success, 2 a user error (one line on stderr, no traceback), 1 a bug.
+Exit status: 0 success, 2 a user error (one line on stderr, no traceback), 1 a bug, 128 + the
+signal's number after SIGINT (130) or SIGTERM (143). ``gpusim run`` stops on the first of
+them and writes the partial results (manifest ``"complete": false``), a second one aborts;
+the other commands stop at once, removing what they had half written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn
 
 from sim.cli_compare import add_compare_parser, add_plot_parser
@@ -73,7 +81,7 @@ def _progress(total: float | None, enabled: bool):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.api import run
+    from sim.api import run, stop_on_signals
     from sim.report import check_target, summary_table
     from sim.scenario import load_scenario
 
@@ -82,11 +90,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_target(out)  # before simulating: a long run must not end in a refusal
     total = scenario.service_window()
     bar, update = _progress(total, not args.quiet and sys.stderr.isatty())
-    try:
-        result = run(scenario, out=out, on_progress=update)
-    finally:
-        if bar is not None:
-            bar.close()
+    # Ctrl-C / SIGTERM: the run stops after the current instant and its partial results are
+    # written (complete: false); a second signal aborts (KeyboardInterrupt, nothing written).
+    with stop_on_signals() as stop:
+        try:
+            result = run(scenario, out=out, on_progress=update)
+        finally:
+            if bar is not None:
+                bar.close()
     report_drops(result.records.dropped)
     if not args.quiet:
         print(
@@ -95,7 +106,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         print(summary_table(result.summary))
         print(f"results: {result.out_dir}")
-    return 0
+    if stop.signal is None:
+        return 0
+    stopped_at = result.records.stopped_at
+    if stopped_at is None:
+        print(f"gpusim: {stop.signal} after the run ended; complete results in {out}", file=sys.stderr)
+    else:
+        print(
+            f"gpusim: stopped by {stop.signal} at simulated time {sim_clock(stopped_at)}; "
+            f"partial results (complete: false) in {out}",
+            file=sys.stderr,
+        )
+    return stop.exit_status
+
+
+def sim_clock(seconds: float) -> str:
+    """Simulated seconds as days and a clock: ``2d 03:14:00`` (seconds rounded down)."""
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    return f"{days}d {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
 
 
 def report_drops(dropped: dict[str, int]) -> None:
@@ -171,8 +200,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    terminated: list[int] = []
     try:
-        return args.handler(args)
+        with _sigterm_interrupts(terminated):
+            return args.handler(args)
     except UserError as error:
         print(f"gpusim: {error.render()}", file=sys.stderr)
         return 2
@@ -183,8 +214,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("gpusim: interrupted", file=sys.stderr)
-        return 130
+        print("gpusim: interrupted" + (" (SIGTERM)" if terminated else ""), file=sys.stderr)
+        return 128 + (terminated[0] if terminated else signal.SIGINT)
+    except Exception:
+        if not terminated:
+            raise
+        # e.g. a process pool broken by the same SIGTERM reaching its workers
+        print("gpusim: interrupted (SIGTERM)", file=sys.stderr)
+        return 128 + terminated[0]
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts(seen: list[int]) -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt here (once; its number goes to ``seen``), so that a
+    command cleans up as on Ctrl-C (temporary directories, worker pools) instead of dying
+    mid-write. ``gpusim run`` replaces this while it runs (``sim.api.stop_on_signals``).
+    Processes forked meanwhile die of SIGTERM as before; outside the main thread, nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:  # a forked worker: the default action, end by the signal
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        elif not seen:  # later ones are ignored while the first unwinds
+            seen.append(signum)
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 if __name__ == "__main__":
