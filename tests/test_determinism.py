@@ -7,6 +7,7 @@ PRO 6000): the same two synthetic streams, loads, estimate factors and policies.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -73,23 +74,32 @@ def test_different_seed_gives_a_different_workload() -> None:
     assert [job.duration for job in one.jobs[:100]] != [job.duration for job in two.jobs[:100]]
 
 
-def test_separate_processes_write_identical_jobs_csv(tmp_path: Path) -> None:
-    """`python -m sim run` in two processes (different PYTHONHASHSEED) writes the same jobs.csv bytes."""
+def test_separate_processes_write_identical_bytes(tmp_path: Path) -> None:
+    """`python -m sim run` in two processes with different PYTHONHASHSEED (so set and str-keyed
+    dict orders differ between them) writes the same jobs.csv, segments.csv, summary.json,
+    timeseries.csv, bills.csv and manifest.json (but for its wall time) bytes."""
     path = tmp_path / "munich-small.yaml"
     path.write_text(yaml.safe_dump(scenario()), encoding="utf-8")
-    digests = []
-    # Different string-hash seeds: set and dict-of-str iteration orders differ between them.
-    for index, hash_seed in enumerate(("1", "2")):
-        out = tmp_path / f"run{index}"
+    names = (*OUTPUTS, "segments.csv", "bills.csv")
+    digests: list[dict[str, str]] = []
+    manifests = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"run-hashseed-{hash_seed}"
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         completed = subprocess.run(
             [sys.executable, "-m", "sim", "run", str(path), "--out", str(out), "--quiet"],
             capture_output=True,
             text=True,
             env=env,
+            cwd=Path(__file__).resolve().parent.parent,
             timeout=300,
         )
         assert completed.returncode == 0, completed.stderr
         assert completed.stdout == ""
-        digests.append(hashlib.sha256((out / "jobs.csv").read_bytes()).hexdigest())
+        digests.append({name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in names})
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest.pop("wall_time_s") > 0
+        manifests.append(manifest)
     assert digests[0] == digests[1]
+    assert manifests[0] == manifests[1] and manifests[0]["complete"] is True
+    assert manifests[0]["jobs"] > 1_000
