@@ -133,7 +133,8 @@ class ClusterState:
         self.whole_free_by_pod = [pod.nodes for pod in layout.pods]
         self.free_total = layout.capacity
         self._node_type = [layout.pods[p].gpu_type for p in layout.node_pod]
-        # Bumped by every allocate and release of a type: "has anything of it changed since?"
+        # Bumped by every allocate and release of a type (and a running job's estimated end
+        # moved by a notice): "has anything of it changed since?"
         self.version_by_type = dict.fromkeys(layout.gpu_types, 0)
         self.nodes_by_free = {}
         for gpu_type, gpn in layout.gpus_per_node.items():

@@ -65,6 +65,8 @@ class Notices:
         bisect.insort(running, new)
         engine._running_key[victim] = new
         engine._running_changes += 1
+        # What reservations project changed, as if the type's GPUs had moved.
+        engine.cluster.version_by_type[engine.jobs.gpu_type[victim]] += 1
 
     def _on_notice_end(self, value: tuple[int, str, float]) -> None:
         victim, reason, estimated_end = value

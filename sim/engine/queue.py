@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
+from itertools import compress, islice
 
 
 class JobQueue:
@@ -41,14 +42,17 @@ class JobQueue:
 
     def __iter__(self) -> Iterator[int]:
         """Queued jobs in order. Adding to the queue while iterating is not supported."""
-        queued, order = self._queued, self._order
-        return (order[i] for i in range(self._first, len(order)) if queued[order[i]])
+        return self._from(self._first)
 
     def after(self, job: int) -> Iterator[int]:
         """Queued jobs with a number above ``job``, in order (removing while iterating is fine)."""
-        queued, order = self._queued, self._order
-        start = bisect.bisect_right(order, job, lo=self._first)
-        return (order[i] for i in range(start, len(order)) if queued[order[i]])
+        return self._from(bisect.bisect_right(self._order, job, lo=self._first))
+
+    def _from(self, start: int) -> Iterator[int]:
+        # Lazy and without a Python step per entry: a removal during the walk is seen, since
+        # ``compress`` reads each job's queued flag only when it gets there.
+        order = self._order
+        return compress(islice(order, start, None), map(self._queued.__getitem__, islice(order, start, None)))
 
     def last(self) -> int:
         """The highest job number listed (queued or not yet dropped), -1 if none."""

@@ -49,6 +49,7 @@ class SchedulingContext(Protocol):
     jobs: JobTable
     cluster: ClusterView
     running: Sequence[tuple[float, int, int]]
+    placements: Sequence[Placement | None]  # per job: where it runs now, None if not running
 
     def place(self, job: int) -> Placement | None:
         """Where the placement policy would put ``job`` now, or None if it cannot fit."""

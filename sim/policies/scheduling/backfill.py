@@ -51,7 +51,7 @@ def start_then_backfill(
 
 
 def backfill_each_type(
-    ctx: SchedulingContext, head: int, after: Mapping[str, int] | None = None
+    ctx: SchedulingContext, head: int, after: Mapping[str, int] | None = None, cache: dict | None = None
 ) -> list[int]:
     """EASY's backfill after the blocked ``head``, over each GPU type's own queue.
 
@@ -67,11 +67,11 @@ def backfill_each_type(
     head_type = ctx.jobs.gpu_type[head]
     for gpu_type in ctx.cluster.layout.gpu_types:
         if free_by_type[gpu_type]:
-            reservation = HeadReservation(ctx, head) if gpu_type == head_type else None
+            reservation = HeadReservation(ctx, head, cache) if gpu_type == head_type else None
             queue = ctx.queue_of_type(gpu_type)
             since = -1 if after is None else after.get(gpu_type, -1)
             candidates = queue.after(since) if since >= 0 else iter(queue)
-            started += backfill(ctx, reservation, (job for job in candidates if job != head), gpu_type)
+            started += backfill(ctx, reservation, candidates, gpu_type, skip=head)
     return started
 
 
@@ -80,6 +80,7 @@ def backfill(
     reservation: HeadReservation | None,
     candidates: Iterable[int],
     only_type: str | None = None,
+    skip: int = -1,
 ) -> list[int]:
     """Start each candidate that placement can put somewhere now and the reservation admits.
 
@@ -88,6 +89,7 @@ def backfill(
     than the head's) every candidate that fits is. The scan skips a job wanting more GPUs than its
     type has free and stops when no GPU is free (of ``only_type``, when the candidates are
     all of that type). Candidates may be a lazy view of the queue: starting only removes.
+    ``skip`` (the blocked head, when the candidates are its type's queue) is passed over.
     """
     jobs, now = ctx.jobs, ctx.now
     gpus, gpu_types, requested = jobs.gpus, jobs.gpu_type, jobs.requested
@@ -97,18 +99,31 @@ def backfill(
     # until a start, placement depends only on (gpus, type), and a longer job is refused
     # wherever a shorter one of its shape was. So such jobs are skipped without trying.
     refused: dict[tuple[int, str], float] = {}
+    inf = math.inf
+    # With one type, its free count is all the size test needs (refreshed at each start).
+    free = free_by_type[only_type] if only_type else 0
     for job in candidates:
-        gpu_type = gpu_types[job]
-        if gpus[job] > free_by_type[gpu_type]:
-            if not (free_by_type[only_type] if only_type else any(free_by_type.values())):
-                break
+        need = gpus[job]
+        if only_type:
+            if need > free:
+                if not free:
+                    break
+                continue
+            gpu_type = only_type
+        else:
+            gpu_type = gpu_types[job]
+            if need > free_by_type[gpu_type]:
+                if not any(free_by_type.values()):
+                    break
+                continue
+        if job == skip:
             continue
-        shape = (gpus[job], gpu_type)
-        if requested[job] >= refused.get(shape, math.inf):
+        shape = (need, gpu_type)
+        if requested[job] >= refused.get(shape, inf):
             continue
         placement = ctx.place(job)
         if placement is None:
-            refused[shape] = -math.inf
+            refused[shape] = -inf
             continue
         if reservation is None or reservation.admits(
             placement, gpu_type, now + requested[job] * ctx.slowdown(placement) <= reservation.shadow
@@ -116,8 +131,10 @@ def backfill(
             ctx.start(job, placement)
             started.append(job)
             refused.clear()
+            if only_type:
+                free = free_by_type[only_type]
         else:
-            refused[shape] = min(requested[job], refused.get(shape, math.inf))
+            refused[shape] = min(requested[job], refused.get(shape, inf))
     return started
 
 

@@ -49,6 +49,7 @@ class Easy(Scheduler):
         # Per GPU type: (type's cluster version, jobs inserted inside its queue, head, last
         # job number) after a pass that started nothing of that type.
         self._quiet: dict[str, tuple[int, int, int, int]] = {}
+        self._reservations: dict = {}  # HeadReservation's walk cache
 
     def select(self, ctx: SchedulingContext) -> None:
         versions = ctx.cluster.version_by_type
@@ -71,7 +72,7 @@ class Easy(Scheduler):
             and inside == ctx.queue_of_type(gpu_type).inserted_inside
             and quiet_head == head
         }
-        backfill_each_type(ctx, head, after)
+        backfill_each_type(ctx, head, after, self._reservations)
         last = ctx.queue.last()
         self._quiet = {
             gpu_type: (version, ctx.queue_of_type(gpu_type).inserted_inside, head, last)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from sim.cluster.state import Placement
 from sim.policies.base import SchedulingContext
 
@@ -15,36 +17,78 @@ class HeadReservation:
     enough free GPUs for a single-node head.
     """
 
-    def __init__(self, ctx: SchedulingContext, head: int) -> None:
+    def __init__(self, ctx: SchedulingContext, head: int, cache: dict | None = None) -> None:
+        """The head's reservation; the walk over running jobs waits until a candidate needs it.
+
+        Lazy because most backfill scans place no candidate of the head's type, and the walk
+        (running jobs by estimated end until the head fits) is the costly part. ``cache`` (a
+        dict the scheduler keeps) remembers the walk per (head, type, the type's cluster
+        version): it depends only on the running jobs of that type and the nodes' free
+        counts, which stay while the version does, so a pass that started and ended nothing
+        of the type reuses it. Nothing of the type starts before the walk (a start needs
+        ``admits``), so a late walk sees the state at construction.
+        """
         jobs, cluster = ctx.jobs, ctx.cluster
-        self.gpu_type = jobs.gpu_type[head]
+        gpu_type = self.gpu_type = jobs.gpu_type[head]
         layout = cluster.layout
-        gpn = layout.gpus_per_node[self.gpu_type]
-        needed = layout.nodes_needed(jobs.gpus[head], self.gpu_type)
+        gpn = self.gpus_per_node = layout.gpus_per_node[gpu_type]
+        self._nodes_needed = layout.nodes_needed(jobs.gpus[head], gpu_type)
         # Single-node head: a node must reach `gpus` free; multi-node: `needed` nodes reach gpn.
-        self.gpus_per_node = gpn
-        self.threshold = gpn if needed else jobs.gpus[head]
-        self.needed = max(needed, 1)
+        self.threshold = gpn if self._nodes_needed else jobs.gpus[head]
+        self.needed = max(self._nodes_needed, 1)
         self.free = cluster.free
+        self._ctx, self._head, self._cache = ctx, head, cache
+        self._shadow: float | None = None
         self.changed: dict[int, int] = {}
-        self.fits = len(cluster.nodes_by_free[self.gpu_type][gpn]) if needed else 0
-        self.shadow = ctx.now
-        for estimated_end, _, job in ctx.running_of_type(self.gpu_type):
-            if self.fits >= self.needed:
-                break
-            placement = ctx.placement_of(job)
-            if placement.gpus_per_node == gpn:
-                # Whole nodes go from 0 to gpn free; no later candidate can sit on them now.
-                self.fits += len(placement.nodes)
-                self.shadow = max(estimated_end, ctx.now)
-                continue
-            for node in placement.nodes:
-                before = self.changed.get(node, self.free[node])
-                after = before + placement.gpus_per_node
-                self.changed[node] = after
-                if before < self.threshold <= after:
-                    self.fits += 1
-            self.shadow = max(estimated_end, ctx.now)
+        self.fits = 0
+
+    @property
+    def shadow(self) -> float:
+        """When the head is sure to fit (the last walked job's estimated end, or now)."""
+        if self._shadow is None:
+            self._walk_once()
+        return self._shadow  # type: ignore[return-value]
+
+    def _walk_once(self) -> None:
+        ctx, cache = self._ctx, self._cache
+        key = (self._head, self.gpu_type, ctx.cluster.version_by_type[self.gpu_type])
+        walked = cache.get(key) if cache is not None else None
+        if walked is None:
+            walked = self._walk(ctx, self._nodes_needed)
+            if cache is not None:
+                cache.clear()  # one entry: the next pass's head and version
+                cache[key] = walked
+        changed, self.fits, last_end = walked
+        self.changed = dict(changed)  # admits() edits it
+        self._shadow = max(last_end, ctx.now)
+
+    def _walk(self, ctx: SchedulingContext, needed: int) -> tuple[dict[int, int], int, float]:
+        """(projected free counts of changed nodes, nodes fitting the head, last estimated end walked)."""
+        gpn, threshold, goal, free = self.gpus_per_node, self.threshold, self.needed, self.free
+        fits = len(ctx.cluster.nodes_by_free[self.gpu_type][gpn]) if needed else 0
+        changed: dict[int, int] = {}
+        last_end = -math.inf
+        placements = ctx.placements
+        if fits < goal:
+            for estimated_end, _, job in ctx.running_of_type(self.gpu_type):
+                placement = placements[job]
+                assert placement is not None
+                held = placement.gpus_per_node
+                if held == gpn:
+                    # Whole nodes go from 0 to gpn free; no later candidate can sit on them now.
+                    fits += len(placement.nodes)
+                else:
+                    for node in placement.nodes:
+                        before = changed.get(node)
+                        if before is None:
+                            before = free[node]
+                        after = changed[node] = before + held
+                        if before < threshold <= after:
+                            fits += 1
+                last_end = estimated_end
+                if fits >= goal:
+                    break
+        return changed, fits, last_end
 
     def admits(self, placement: Placement, gpu_type: str, gone_by_shadow: bool) -> bool:
         """May a job start now on ``placement`` without delaying the head?
@@ -56,6 +100,8 @@ class HeadReservation:
         """
         if gpu_type != self.gpu_type:
             return True
+        if self._shadow is None:
+            self._walk_once()
         held = placement.gpus_per_node
         if held == self.gpus_per_node:
             # Whole free nodes: each one is lost to the head, and none can host a later job now.
