@@ -121,6 +121,12 @@ def backfill(
         shape = (need, gpu_type)
         if requested[job] >= refused.get(shape, inf):
             continue
+        if reservation is not None and gpu_type == reservation.gpu_type:
+            gpn = reservation.gpus_per_node
+            # A job holding whole nodes (all of each node's GPUs) can be judged unplaced.
+            if need >= gpn and reservation.refuses_whole_nodes(-(-need // gpn), now + requested[job]):
+                refused[shape] = min(requested[job], refused.get(shape, inf))
+                continue
         placement = ctx.place(job)
         if placement is None:
             refused[shape] = -inf
