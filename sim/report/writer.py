@@ -72,14 +72,58 @@ def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return buffer.getvalue()
 
 
+# Rows formatted per chunk: a million-row file never exists as one string in memory.
+CHUNK_ROWS = 65_536
+
+
+def format_column(values: Sequence[object]) -> list[str]:
+    """``format_value`` of every value, with whole-column shortcuts for plain floats, ints, text."""
+    kinds = set(map(type, values))
+    if kinds == {float}:
+        text = list(map(repr, values))
+        return ["" if t == "nan" else t for t in text] if "nan" in text else text
+    if kinds == {str}:
+        return list(values)  # type: ignore[arg-type]
+    if kinds == {int}:
+        return list(map(str, values))
+    return list(map(format_value, values))
+
+
+def write_table(handle: Any, header: Sequence[str], chunks: Iterable[Sequence[Sequence[object]]]) -> None:
+    """CSV rows to ``handle``: each chunk is a list of columns, formatted as ``format_value`` does."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(header)
+    for columns in chunks:
+        writer.writerows(zip(*map(format_column, columns), strict=True))
+
+
+def _job_chunks(jobs: Sequence[JobRecord]) -> Iterator[list[Sequence[object]]]:
+    """jobs.csv columns (JOB_COLUMNS order, wait_time computed), CHUNK_ROWS jobs at a time."""
+    index = {name: k for k, name in enumerate(JobRecord._fields)}
+    for first in range(0, len(jobs), CHUNK_ROWS):
+        fields = list(zip(*jobs[first : first + CHUNK_ROWS], strict=True))
+        start, submit = fields[index["start_time"]], fields[index["submit_time"]]
+        wait = [b - a for a, b in zip(submit, start, strict=True)]
+        yield [wait if name == "wait_time" else fields[index[name]] for name in JOB_COLUMNS]
+
+
+def _segment_chunks(segments: Sequence[Segment]) -> Iterator[list[Sequence[object]]]:
+    for first in range(0, len(segments), CHUNK_ROWS):
+        yield list(zip(*segments[first : first + CHUNK_ROWS], strict=True))
+
+
 def jobs_csv(jobs: Sequence[JobRecord]) -> str:
     """jobs.csv text: header JOB_COLUMNS, one row per job in input order (wait_time computed)."""
-    return _csv_text(JOB_COLUMNS, ([getattr(job, column) for column in JOB_COLUMNS] for job in jobs))
+    buffer = io.StringIO()
+    write_table(buffer, JOB_COLUMNS, _job_chunks(jobs))
+    return buffer.getvalue()
 
 
 def segments_csv(segments: Sequence[Segment]) -> str:
     """segments.csv text: header SEGMENT_COLUMNS, one row per run segment in the order they ended."""
-    return _csv_text(SEGMENT_COLUMNS, segments)
+    buffer = io.StringIO()
+    write_table(buffer, SEGMENT_COLUMNS, _segment_chunks(segments))
+    return buffer.getvalue()
 
 
 def timeseries_csv(timeseries: Mapping[str, Sequence[float]]) -> str:
@@ -168,9 +212,11 @@ def write_results(
     with atomic_directory(out_dir) as tmp:
         full_manifest = {**manifest, "scenario": scenario.model_dump(mode="json"), "complete": complete}
         _write(tmp / "manifest.json", json_text(full_manifest))
-        _write(tmp / "jobs.csv", jobs_csv(records.jobs))
+        with open(tmp / "jobs.csv", "w", encoding="utf-8", newline="") as handle:
+            write_table(handle, JOB_COLUMNS, _job_chunks(records.jobs))
         _write(tmp / "timeseries.csv", timeseries_csv(records.timeseries))
-        _write(tmp / "segments.csv", segments_csv(records.segments))
+        with open(tmp / "segments.csv", "w", encoding="utf-8", newline="") as handle:
+            write_table(handle, SEGMENT_COLUMNS, _segment_chunks(records.segments))
         _write(tmp / "summary.json", json_text(summary))
         results = evaluate(records) if services is None else services
         if records.services:
