@@ -39,7 +39,7 @@ from sim.engine.clock import NORMAL, URGENT, Clock
 from sim.engine.market import Market
 from sim.engine.notice import Notices
 from sim.engine.queue import JobQueue
-from sim.engine.results import collect
+from sim.engine.results import SegmentLog, collect
 from sim.engine.sampling import record_sample
 from sim.errors import SimError
 from sim.policies.base import Placer, Scheduler
@@ -124,14 +124,13 @@ class Engine:
         self.work_left = list(jobs.duration)  # true seconds of work still to run
         self.estimate_left = list(jobs.requested)  # what the scheduler believes is left
         self.preemptions: dict[int, int] = {}
-        # One row per run segment: (job, start, end, placement, reason, restart overhead).
-        self.segments: list[tuple[int, float, float, Placement, str, float]] = []
+        self.segment_log = SegmentLog(self)  # every run segment, recorded as it ends
         self._segment_start = [math.nan] * n
         self._overhead = [0.0] * n  # restart overhead at the head of the current segment
+        # (estimated end, start order, job) of each running job; its completion carries that
+        # key, and one whose start order is no longer the job's is void (the segment was
+        # stopped early), so a preemption need not find it in the heap.
         self._running_key: list[tuple[float, int, int] | None] = [None] * n
-        # When the current segment ends (NaN if not running): a completion popped at another
-        # time is one that a preemption made void (no need to find it in the heap).
-        self._finish = [math.nan] * n
         self._queued_since: dict[int, float] = {}  # requeue times of preempted jobs
         self._slowdown = [1.0] * n  # run-time factor of the current placement (placer.slowdown)
         self._ran: dict[int, float] = {}  # wall seconds run in finished segments of preempted jobs
@@ -180,8 +179,7 @@ class Engine:
         finish = now + self.work_left[job] * factor
         if self._deadline and job in self._deadline:
             finish = min(finish, self._deadline[job])
-        self._finish[job] = finish
-        heappush(self.clock.queue, (finish, NORMAL, next(self.clock.sequence), self._on_complete, job))
+        heappush(self.clock.queue, (finish, NORMAL, next(self.clock.sequence), self._on_complete, key))
 
     def preempt(self, job: int, reason: str = "preempted", overhead: float | None = None) -> None:
         """Stop running ``job`` now: release its GPUs and requeue it with the work it has left.
@@ -401,8 +399,10 @@ class Engine:
         self.withdrawn[job] = self.now
         self._after_event()
 
-    def _on_complete(self, job: int) -> None:
-        if self._finish[job] != self.now:
+    def _on_complete(self, key: tuple[float, int, int]) -> None:
+        job = key[2]
+        current = self._running_key[job]
+        if current is None or current[1] != key[1]:
             return  # a preemption stopped that segment: its completion is void
         self.work_left[job] = 0.0
         self._stop(job, self.placement_of(job), "completed")
@@ -426,10 +426,9 @@ class Engine:
         self._running_changes += 1
         self._running_key[job] = None
         self.placements[job] = None
-        self._finish[job] = math.nan
         self._running_count -= 1
-        self.segments.append(
-            (job, self._segment_start[job], self.now, placement, reason, self._overhead[job])
+        self.segment_log.record(
+            job, self._segment_start[job], self.now, placement, reason, self._overhead[job]
         )
 
     def _after_event(self) -> None:

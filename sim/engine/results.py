@@ -13,6 +13,7 @@ import math
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from sim.cluster.state import Placement
 from sim.records import JobRecord, RunRecords, Segment
 
 if TYPE_CHECKING:
@@ -42,7 +43,13 @@ def collect(engine: Engine) -> RunRecords:
     jobs, layout = engine.jobs, engine.layout
     n = len(jobs)
     stopped = int(engine.stopped_at is not None)
-    pods_of, held, cost, segments = _segments(engine, stopped)
+    log = engine.segment_log
+    end_reason = "stopped" if stopped else "horizon"
+    for job, placement in enumerate(engine.placements):  # still running: a last segment to the end
+        if placement is not None:
+            start = engine._segment_start[job]
+            log.record(job, start, engine.clock.now, placement, end_reason, engine._overhead[job])
+    pods_of, held, cost, segments = log.pods_of, log.held, log.cost, log.segments
     status, reason, end = list(jobs.outcome), [""] * n, list(engine.end_time)
     market = engine.market
     balked = market.balked if market is not None else {}
@@ -98,65 +105,64 @@ def collect(engine: Engine) -> RunRecords:
     )
 
 
-def _segments(engine: Engine, stopped: int) -> tuple[list[str], list[int], list[float], list[Segment]]:
-    """Per job: the pods it ran in, the GPUs its last segment held, its cost; and every Segment."""
-    jobs, layout = engine.jobs, engine.layout
-    n = len(jobs)
-    pod_of_node = [layout.pods[pod].name for pod in layout.node_pod]
-    label = [
-        f"{pod.name}/{node - pod.first_node}"
-        for pod in layout.pods
-        for node in range(pod.first_node, pod.end_node)
-    ]
-    raw = list(engine.segments)
-    end_reason = "stopped" if stopped else "horizon"
-    for job, placement in enumerate(engine.placements):
-        if placement is not None:
-            raw.append(
-                (
-                    job,
-                    engine._segment_start[job],
-                    engine.clock.now,
-                    placement,
-                    end_reason,
-                    engine._overhead[job],
-                )
-            )
-    pods_of = [""] * n
-    held = [0] * n
-    cost = [0.0] * n
-    _, charge = _price_functions(engine)
-    job_ids, gpu_types, tiers = jobs.job_id, jobs.gpu_type, jobs.tier
-    rows = []
-    for job, start, end, placement, reason, overhead in raw:
-        nodes = placement.nodes
+class SegmentLog:
+    """Segments recorded as they end, with what each job's record needs of them.
+
+    ``record`` makes the final ``Segment`` at once (node labels and pod names looked up
+    per node), so a run keeps no placement of a finished job; per job it keeps the pods it
+    ran in (segment order, each once), the GPUs its last segment held and its cost so far.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        jobs, layout = engine.jobs, engine.layout
+        n = len(jobs)
+        self._jobs = jobs
+        self._pod_of_node = [layout.pods[pod].name for pod in layout.node_pod]
+        self._label = [
+            f"{pod.name}/{node - pod.first_node}"
+            for pod in layout.pods
+            for node in range(pod.first_node, pod.end_node)
+        ]
+        self._charge = _price_functions(engine)[1]
+        self.segments: list[Segment] = []
+        self.pods_of = [""] * n
+        self.held = [0] * n
+        self.cost = [0.0] * n
+
+    def record(
+        self, job: int, start: float, end: float, placement: Placement, reason: str, overhead: float
+    ) -> None:
+        nodes, jobs = placement.nodes, self._jobs
         if len(nodes) == 1:
-            pods, labels = pod_of_node[nodes[0]], label[nodes[0]]
+            pods, labels = self._pod_of_node[nodes[0]], self._label[nodes[0]]
         else:
-            pods = ";".join(dict.fromkeys(pod_of_node[node] for node in nodes))
-            labels = ";".join(label[node] for node in nodes)
-        earlier = pods_of[job]
+            pods = ";".join(dict.fromkeys(self._pod_of_node[node] for node in nodes))
+            labels = ";".join(self._label[node] for node in nodes)
+        earlier = self.pods_of[job]
         if not earlier:
-            pods_of[job] = pods
+            self.pods_of[job] = pods
         elif earlier != pods:
-            pods_of[job] = ";".join(dict.fromkeys((*earlier.split(";"), *pods.split(";"))))
-        held[job] = placement.gpus
-        if charge is not None:
-            cost[job] += charge(gpu_types[job], tiers[job], placement.gpus, start, end)
-        rows.append(
-            (
-                job_ids[job],
-                start,
-                end,
-                gpu_types[job],
-                placement.gpus_per_node,
-                labels,
-                pods,
-                reason,
-                overhead,
+            self.pods_of[job] = ";".join(dict.fromkeys((*earlier.split(";"), *pods.split(";"))))
+        gpu_type, gpus = jobs.gpu_type[job], placement.gpus
+        self.held[job] = gpus
+        if self._charge is not None:
+            self.cost[job] += self._charge(gpu_type, jobs.tier[job], gpus, start, end)
+        self.segments.append(
+            tuple.__new__(
+                Segment,
+                (
+                    jobs.job_id[job],
+                    start,
+                    end,
+                    gpu_type,
+                    placement.gpus_per_node,
+                    labels,
+                    pods,
+                    reason,
+                    overhead,
+                ),
             )
         )
-    return pods_of, held, cost, list(map(partial(tuple.__new__, Segment), rows))
 
 
 def _price_functions(engine: Engine) -> tuple[Any, Any]:
