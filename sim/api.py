@@ -149,10 +149,12 @@ def _yaml_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def simulate(scenario: Scenario, on_progress: Callable[[float], None] | None = None) -> RunRecords:
-    """Build the workload and run the engine once; returns the records."""
+def simulate(
+    scenario: Scenario, on_progress: Callable[[float], None] | None = None, check: bool = False
+) -> RunRecords:
+    """Build the workload and run the engine once; returns the records (``check``: see ``run``)."""
     layout = ClusterLayout.from_scenario(scenario.cluster)
-    return run_workload(scenario, layout, build_workload(scenario, layout), on_progress)
+    return run_workload(scenario, layout, build_workload(scenario, layout), on_progress, check)
 
 
 def run_workload(
@@ -160,6 +162,7 @@ def run_workload(
     layout: ClusterLayout,
     workload: Workload,
     on_progress: Callable[[float], None] | None = None,
+    check: bool = False,
 ) -> RunRecords:
     """Run the engine once on a built workload with the scenario's policies; returns the records."""
     scheduler = SCHEDULERS.create(scenario.scheduler.name, scenario.scheduler.params)
@@ -181,6 +184,7 @@ def run_workload(
         demand=scenario.demand,
         willingness=workload.willingness,
         spot_notice=scenario.preemption.spot_notice,
+        check=check,
     )
     return dataclasses.replace(engine.run(), dropped=workload.drops, services=tuple(workload.services))
 
@@ -191,6 +195,7 @@ def run(
     out: str | Path | None = None,
     plots: bool = True,
     on_progress: Callable[[float], None] | None = None,
+    check: bool = False,
     **overrides: Any,
 ) -> Result:
     """Run a scenario and summarise it; write results to ``out`` if given.
@@ -201,6 +206,9 @@ def run(
     ``"request"``); ``result.records.stopped_at`` says so.
     ``overrides`` are dotted paths (``**{"workload.synthetic.arrivals_for": "2d"}``) or
     names with ``__`` for dots (``scheduler="fifo"``, ``metrics__sample_interval="10m"``).
+    ``check`` runs the expensive engine invariants after every event and decision pass
+    (``sim.engine.invariants``; far slower, for debugging and tests); a broken one raises
+    ``InvariantError``.
     """
     from sim.metrics import summarize
     from sim.metrics.slo import evaluate
@@ -208,7 +216,7 @@ def run(
 
     resolved = resolve(scenario, overrides)
     began = time.perf_counter()
-    records = simulate(resolved, on_progress)
+    records = simulate(resolved, on_progress, check)
     wall = time.perf_counter() - began
     services = evaluate(records)
     summary = summarize(records, services, resolved)
@@ -222,6 +230,8 @@ def run(
             "jobs": len(records.jobs),
             "dropped_trace_rows": records.dropped,
         }
+        if check:
+            manifest["checked"] = True
         if records.stopped_at is not None:
             manifest["stopped_at"] = records.stopped_at
             manifest["stopped_by"] = _active.signal if _active is not None and _active.signal else "request"

@@ -94,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # written (complete: false); a second signal aborts (KeyboardInterrupt, nothing written).
     with stop_on_signals() as stop:
         try:
-            result = run(scenario, out=out, on_progress=update)
+            result = run(scenario, out=out, on_progress=update, check=args.check)
         finally:
             if bar is not None:
                 bar.close()
@@ -181,6 +181,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", nargs="?", help=f"scenario YAML (default: {DEFAULT_SCENARIO})")
     run.add_argument("--out", help="results directory (default: results/<scenario>/<timestamp>)")
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
+    run.add_argument(
+        "--check",
+        action="store_true",
+        help="check the engine's invariants after every event and pass (slow; for debugging)",
+    )
     run.add_argument(
         "--set", action="append", metavar="PATH=VALUE", help="override a scenario value (repeatable)"
     )

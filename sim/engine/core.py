@@ -36,6 +36,7 @@ from heapq import heappop, heappush
 from sim.cluster.state import ClusterLayout, ClusterState, Placement
 from sim.engine import stopping
 from sim.engine.clock import NORMAL, URGENT, Clock
+from sim.engine.invariants import InvariantError, check_pass, check_state
 from sim.engine.market import Market
 from sim.engine.notice import Notices
 from sim.engine.queue import JobQueue
@@ -73,8 +74,10 @@ class Engine:
         demand: Demand | None = None,
         willingness: Willingness | None = None,
         spot_notice: float = 0.0,
+        check: bool = False,
     ) -> None:
         self.layout = layout
+        self.check = check  # the expensive invariants after every event and pass (invariants.py)
         # Jobs with several acceptable GPU types get their bound type (and run time on it)
         # written into the engine's own copy of those columns; the input table stays as given.
         self._choices = {
@@ -465,6 +468,7 @@ class Engine:
         """
         clock = self.clock
         heap = clock.queue
+        check = self.check
         submit = self.jobs.submit
         n = len(submit)
         inf = math.inf
@@ -483,6 +487,8 @@ class Engine:
                 break
             if stopping.requested and not self._dirty and now != self.now:
                 return True
+            if now < self.now:
+                raise InvariantError(f"the clock went back from {self.now!r} to {now!r}")
             clock.now = self.now = now
             if first_arrival:
                 self._on_arrivals()
@@ -496,6 +502,10 @@ class Engine:
                     following = submit[i]
                 if following != now:
                     self._decide()
+                    if check:
+                        check_pass(self)
+            if check:
+                check_state(self)
         if until != inf:
             clock.now = self.now = until
         return False

@@ -123,6 +123,10 @@ class Scheduler(ABC):
     def select(self, ctx: SchedulingContext) -> None:
         """Start jobs through ``ctx.start``; called once per timestamp with events."""
 
+    def violation(self, ctx: SchedulingContext) -> str:
+        """Under ``--check``, after each pass: what this policy promised and broke ('' if nothing)."""
+        return ""
+
 
 class Placer(ABC):
     """Chooses nodes for one job. Override ``place``; optionally ``slowdown`` and ``rejection``."""

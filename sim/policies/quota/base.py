@@ -58,6 +58,11 @@ class Quota(ABC):
         """Why ``job`` could never be admitted ('' if it could); asked once, at its arrival."""
         return ""
 
+    def violation(self, admitted: list[int]) -> str:
+        """Under ``--check``, after each pass: the limits recomputed from scratch for the
+        ``admitted`` jobs (queued or running), and what is broken ('' if nothing)."""
+        return ""
+
     @abstractmethod
     def admit(self, ctx: QuotaContext) -> None:
         """Admit pending jobs with ``ctx.admit`` (and ``ctx.evict`` admitted ones to reclaim quota)."""

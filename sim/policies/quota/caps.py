@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from sim.cluster.state import ClusterLayout
 from sim.policies import QUOTAS
 from sim.policies.quota.base import Quota, QuotaContext
-from sim.policies.quota.limits import Usage, check_limit, limit_for
+from sim.policies.quota.limits import ALL_TYPES, Usage, check_limit, limit_for
 from sim.workload.jobs import TIERS, JobTable
 
 
@@ -96,6 +96,23 @@ class Caps(Quota):
         self._to_try.add(tenant)
         if tier in self.tier_limits:  # every tenant of the tier may now fit
             self._to_try.update(t for t, jobs in self._waiting.items() if self.jobs.tier[jobs[0]] == tier)
+
+    def violation(self, admitted: list[int]) -> str:
+        held: dict[tuple[str, str], float] = {}
+        for job in admitted:
+            gpu_type, gpus = self._need(job)
+            for account, _ in self._limits(job):
+                for key in ((account, gpu_type), (account, ALL_TYPES)):
+                    held[key] = held.get(key, 0.0) + gpus
+        for job in admitted:
+            for account, limit in self._limits(job):
+                for gpu_type, bound in limit.items():
+                    if held.get((account, gpu_type), 0.0) > bound:
+                        count, kind = held[account, gpu_type], "" if gpu_type == ALL_TYPES else f"{gpu_type} "
+                        return f"{account} holds {count:g} {kind}GPUs, above its cap {bound:g}"
+        if sorted(self._held) != admitted:
+            return "the caps' accounting and the admitted jobs disagree"
+        return ""
 
     def fits(self, job: int) -> bool:
         gpu_type, gpus = self._need(job)

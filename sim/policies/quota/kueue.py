@@ -258,6 +258,35 @@ class Kueue(Quota):
         queue.used[gpu_type] -= gpus
         self._dirty.add(self._cohort_key(queue))
 
+    def violation(self, admitted: list[int]) -> str:
+        used: dict[tuple[str, str], float] = {}
+        for job in admitted:
+            queue = self.queue_of(job)
+            if queue is None:
+                return f"job {self.jobs.job_id[job]} is admitted but matches no ClusterQueue"
+            gpu_type, gpus = self._need(job)
+            used[queue.name, gpu_type] = used.get((queue.name, gpu_type), 0.0) + gpus
+        for queue in self.queues:
+            for gpu_type in self.layout.gpu_types:
+                count = used.get((queue.name, gpu_type), 0.0)
+                counted = queue.used.get(gpu_type, 0.0)
+                if abs(counted - count) > 1e-9:
+                    return (
+                        f"ClusterQueue {queue.name!r} counts {counted:g} {gpu_type} GPUs; "
+                        f"its jobs hold {count:g}"
+                    )
+                if count > self._ceiling(queue, gpu_type):
+                    return (
+                        f"ClusterQueue {queue.name!r} holds {count:g} {gpu_type} GPUs, above what it may get"
+                    )
+        for members in self._cohorts.values():
+            for gpu_type in self.layout.gpu_types:
+                pool = sum(q.nominal.get(gpu_type, 0.0) - q.guaranteed(gpu_type) for q in members)
+                drawn = sum(q.drawn(gpu_type) for q in members)
+                if drawn > pool + 1e-9:
+                    return f"a cohort draws {drawn:g} {gpu_type} GPUs from a pool of {pool:g}"
+        return ""
+
     def pool_room(self, queue: ClusterQueue, gpu_type: str, gpus: float) -> float:
         """Pool GPUs left after the queue takes ``gpus`` more (negative: short by that many)."""
         members = self._cohorts[self._cohort_key(queue)]

@@ -51,7 +51,11 @@ def start_then_backfill(
 
 
 def backfill_each_type(
-    ctx: SchedulingContext, head: int, after: Mapping[str, int] | None = None, cache: dict | None = None
+    ctx: SchedulingContext,
+    head: int,
+    after: Mapping[str, int] | None = None,
+    cache: dict | None = None,
+    used: list[HeadReservation] | None = None,
 ) -> list[int]:
     """EASY's backfill after the blocked ``head``, over each GPU type's own queue.
 
@@ -68,6 +72,8 @@ def backfill_each_type(
     for gpu_type in ctx.cluster.layout.gpu_types:
         if free_by_type[gpu_type]:
             reservation = HeadReservation(ctx, head, cache) if gpu_type == head_type else None
+            if reservation is not None and used is not None:
+                used.append(reservation)
             queue = ctx.queue_of_type(gpu_type)
             since = -1 if after is None else after.get(gpu_type, -1)
             candidates = queue.after(since) if since >= 0 else iter(queue)

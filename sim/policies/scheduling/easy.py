@@ -6,6 +6,7 @@ from sim.policies import SCHEDULERS
 from sim.policies.base import Scheduler, SchedulingContext
 from sim.policies.scheduling.backfill import backfill_each_type
 from sim.policies.scheduling.fifo import start_heads
+from sim.policies.scheduling.reservation import HeadReservation
 from sim.policies.scheduling.spot import preempt_spot_for_queue
 
 
@@ -50,6 +51,20 @@ class Easy(Scheduler):
         # job number) after a pass that started nothing of that type.
         self._quiet: dict[str, tuple[int, int, int, int]] = {}
         self._reservations: dict = {}  # HeadReservation's walk cache
+        self._promised: list[tuple[int, float]] = []  # (head, shadow time) the last pass kept
+
+    def violation(self, ctx: SchedulingContext) -> str:
+        """The backfill of the last pass did not push its head's shadow time later: a fresh
+        reservation for the still-blocked head is due no later than the one it kept."""
+        for head, shadow in self._promised:
+            if head in ctx.queue:
+                fresh = HeadReservation(ctx, head).shadow
+                if fresh > shadow:
+                    return (
+                        f"backfilling delayed the head {ctx.jobs.job_id[head]}: its reservation moved "
+                        f"from {shadow!r} to {fresh!r}"
+                    )
+        return ""
 
     def select(self, ctx: SchedulingContext) -> None:
         versions = ctx.cluster.version_by_type
@@ -57,6 +72,7 @@ class Easy(Scheduler):
         head = start_heads(ctx)
         if head is not None and self.preempt_spot and preempt_spot_for_queue(ctx):
             head = start_heads(ctx)  # before backfilling: a spot job is never started and stopped at once
+        self._promised = []
         if head is None:
             self._quiet = {}
             return
@@ -72,7 +88,9 @@ class Easy(Scheduler):
             and inside == ctx.queue_of_type(gpu_type).inserted_inside
             and quiet_head == head
         }
-        backfill_each_type(ctx, head, after, self._reservations)
+        used: list[HeadReservation] = []
+        backfill_each_type(ctx, head, after, self._reservations, used)
+        self._promised = [(head, r.shadow) for r in used if r.walked]
         last = ctx.queue.last()
         self._quiet = {
             gpu_type: (version, ctx.queue_of_type(gpu_type).inserted_inside, head, last)

@@ -43,6 +43,11 @@ class HeadReservation:
         self.fits = 0
 
     @property
+    def walked(self) -> bool:
+        """Whether the walk happened (a candidate of the head's type needed the reservation)."""
+        return self._shadow is not None
+
+    @property
     def shadow(self) -> float:
         """When the head is sure to fit (the last walked job's estimated end, or now)."""
         if self._shadow is None:
