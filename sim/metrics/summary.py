@@ -43,6 +43,7 @@ import numpy as np
 
 from sim.cluster.state import ClusterLayout
 from sim.metrics.billing import revenue_summary, sla_credits
+from sim.metrics.columns import shared
 from sim.metrics.demand import demand_summary
 from sim.metrics.energy import energy_summary
 from sim.metrics.preemption import preemption_stats, restart_gpu_hours
@@ -105,6 +106,13 @@ def summarize(
     ``scenario`` gives the billing terms, energy figures, cluster and demand rules
     (without it: default billing terms, and no energy or demand section).
     """
+    with shared(records):
+        return _summarize(records, services, scenario)
+
+
+def _summarize(
+    records: RunRecords, services: list[GroupResult] | None, scenario: Scenario | None
+) -> dict[str, Any]:
     jobs = records.jobs
     if services is None:
         services = evaluate(records)

@@ -9,11 +9,11 @@ so it is the share of GPUs held, not the share jobs asked for.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from sim.metrics.columns import Columns, first_appearance, split
 from sim.records import STATUSES, JobRecord, RunRecords, Segment
 
 
@@ -23,11 +23,19 @@ def observation_window(records: RunRecords) -> tuple[float, float] | None:
     """
     if not records.jobs:
         return None
-    start = min(job.submit_time for job in records.jobs)
+    columns = Columns.of_records(records)
+    start = float(np.min(columns.job("submit_time")))
     if records.horizon is not None:
         return start, float(records.horizon)
-    ends = [job.end_time for job in records.jobs if not math.isnan(job.end_time)]
-    return start, (max(ends) if ends else float(records.end_time))
+    ends = columns.job("end_time")
+    ends = ends[~np.isnan(ends)]
+    return start, (float(np.max(ends)) if ends.size else float(records.end_time))
+
+
+def _held(columns: Columns, start: float, end: float) -> np.ndarray:
+    """Per segment: gpus x max(0, min(end_s, end) - max(start_s, start))."""
+    overlap = np.minimum(columns.seg("end_time"), end) - np.maximum(columns.seg("start_time"), start)
+    return columns.seg_gpus() * np.clip(overlap, 0.0, None)
 
 
 def busy_gpu_seconds(segments: Sequence[Segment], start: float, end: float) -> float:
@@ -38,11 +46,12 @@ def busy_gpu_seconds(segments: Sequence[Segment], start: float, end: float) -> f
     """
     if not segments:
         return 0.0
-    gpus = np.array([segment.gpus for segment in segments], dtype=float)
-    seg_start = np.array([segment.start_time for segment in segments], dtype=float)
-    seg_end = np.array([segment.end_time for segment in segments], dtype=float)
-    overlap = np.minimum(seg_end, end) - np.maximum(seg_start, start)
-    return float(np.sum(gpus * np.clip(overlap, 0.0, None)))
+    return float(np.sum(_held(Columns.of_segments(segments), start, end)))
+
+
+def _valid_window(records: RunRecords) -> tuple[float, float] | None:
+    window = observation_window(records)
+    return None if window is None or window[1] <= window[0] else window
 
 
 def utilisation(records: RunRecords) -> float | None:
@@ -51,8 +60,8 @@ def utilisation(records: RunRecords) -> float | None:
     U = busy_gpu_seconds(all segments, window) / (capacity_gpus * (end - start)).
     None when there are no jobs, no capacity or an empty window.
     """
-    window = observation_window(records)
-    if window is None or records.capacity_gpus <= 0 or window[1] <= window[0]:
+    window = _valid_window(records)
+    if window is None or records.capacity_gpus <= 0:
         return None
     start, end = window
     return busy_gpu_seconds(records.segments, start, end) / (records.capacity_gpus * (end - start))
@@ -63,16 +72,22 @@ def utilisation_by_type(records: RunRecords) -> dict[str, float | None]:
 
     Keys are the cluster's GPU types (sorted); a type's value is None as for ``utilisation``.
     """
-    window = observation_window(records)
-    result: dict[str, float | None] = {}
-    for gpu_type in sorted(records.capacity_by_type):
+    window = _valid_window(records)
+    result: dict[str, float | None] = dict.fromkeys(sorted(records.capacity_by_type))
+    if window is None:
+        return result
+    start, end = window
+    columns = Columns.of_records(records)
+    held = _held(columns, start, end)
+    codes, labels = columns.seg_codes("gpu_type")
+    code = {label: k for k, label in enumerate(labels)}
+    for gpu_type in result:
         capacity = records.capacity_by_type[gpu_type]
-        if window is None or capacity <= 0 or window[1] <= window[0]:
-            result[gpu_type] = None
+        if capacity <= 0:
             continue
-        start, end = window
-        segments = [segment for segment in records.segments if segment.gpu_type == gpu_type]
-        result[gpu_type] = busy_gpu_seconds(segments, start, end) / (capacity * (end - start))
+        k = code.get(gpu_type)
+        busy = float(np.sum(held[codes == k])) if k is not None else 0.0
+        result[gpu_type] = busy / (capacity * (end - start))
     return result
 
 
@@ -81,24 +96,31 @@ def utilisation_share_by(records: RunRecords, key: str) -> dict[str, float | Non
     (job_class, tier, tenant): busy_gpu_seconds(segments of those jobs, window) /
     (capacity_gpus * window). The shares add up to ``utilisation``. Keys sorted.
     """
-    window = observation_window(records)
-    value_of = {job.job_id: str(getattr(job, key)) for job in records.jobs}
-    groups: dict[str, list[Segment]] = {}
-    for segment in records.segments:
-        groups.setdefault(value_of[segment.job_id], []).append(segment)
-    if window is None or records.capacity_gpus <= 0 or window[1] <= window[0]:
-        return dict.fromkeys(sorted(groups))
+    if not records.segments:
+        return {}
+    columns = Columns.of_records(records)
+    job = columns.seg_job()
+    unknown = np.flatnonzero(job >= len(records.jobs))
+    if unknown.size:
+        raise KeyError(records.segments[int(unknown[0])].job_id)
+    codes, labels = columns.job_codes(key)
+    groups = split(codes[job], len(labels))
+    present = [(labels[k], group) for k, group in enumerate(groups) if group.size]
+    window = _valid_window(records)
+    if window is None or records.capacity_gpus <= 0:
+        return dict.fromkeys(label for label, _ in present)
     start, end = window
     scale = records.capacity_gpus * (end - start)
-    return {name: busy_gpu_seconds(groups[name], start, end) / scale for name in sorted(groups)}
+    held = _held(columns, start, end)
+    return {label: float(np.sum(held[group])) / scale for label, group in present}
 
 
 def throughput_jobs_per_hour(records: RunRecords) -> float | None:
     """Completed jobs per hour of window: completed / ((end - start) / 3600). None if no window."""
-    window = observation_window(records)
-    if window is None or window[1] <= window[0]:
+    window = _valid_window(records)
+    if window is None:
         return None
-    completed = sum(1 for job in records.jobs if job.status == "completed")
+    completed = int(np.count_nonzero(Columns.of_records(records).status_is("completed")))
     return completed / ((window[1] - window[0]) / 3600.0)
 
 
@@ -107,32 +129,42 @@ def makespan(jobs: Sequence[JobRecord]) -> float | None:
 
     None when no job ended.
     """
-    ends = [job.end_time for job in jobs if not math.isnan(job.end_time)]
-    if not ends:
+    if not jobs:
         return None
-    return max(ends) - min(job.submit_time for job in jobs)
+    columns = Columns.of_jobs(jobs)
+    ends = columns.job("end_time")
+    ends = ends[~np.isnan(ends)]
+    if not ends.size:
+        return None
+    return float(np.max(ends)) - float(np.min(columns.job("submit_time")))
 
 
 def status_counts(jobs: Sequence[JobRecord]) -> dict[str, int]:
     """Number of jobs per status (every status in ``STATUSES``, even at 0) plus ``total``."""
     counts = dict.fromkeys(STATUSES, 0)
-    for job in jobs:
-        counts[job.status] = counts.get(job.status, 0) + 1
+    if jobs:
+        codes, labels = Columns.of_jobs(jobs).job_codes("status")
+        number = np.bincount(codes, minlength=len(labels))
+        for k in first_appearance(codes).tolist():
+            counts[labels[k]] = int(number[k])
     counts["total"] = len(jobs)
     return counts
 
 
 def unfinished_stats(jobs: Sequence[JobRecord]) -> dict[str, int]:
     """{count, gpus}: unfinished jobs (queued or running at the horizon) and their requested GPUs."""
-    left = [job for job in jobs if job.status == "unfinished"]
-    return {"count": len(left), "gpus": sum(job.gpus for job in left)}
+    if not jobs:
+        return {"count": 0, "gpus": 0}
+    columns = Columns.of_jobs(jobs)
+    left = columns.status_is("unfinished")
+    return {"count": int(np.count_nonzero(left)), "gpus": int(np.sum(columns.job_int("gpus")[left]))}
 
 
 def rejected_stats(jobs: Sequence[JobRecord]) -> dict[str, int | dict[str, int]]:
     """{count, reasons: {reason: count}}: rejected jobs, by reason (an empty reason is "unspecified")."""
     reasons: dict[str, int] = {}
-    for job in jobs:
-        if job.status == "rejected":
-            reason = job.reason or "unspecified"
+    if jobs:
+        for k in np.flatnonzero(Columns.of_jobs(jobs).status_is("rejected")).tolist():
+            reason = jobs[k].reason or "unspecified"
             reasons[reason] = reasons.get(reason, 0) + 1
     return {"count": sum(reasons.values()), "reasons": {key: reasons[key] for key in sorted(reasons)}}

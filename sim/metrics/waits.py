@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from sim.metrics.columns import Columns, split
 from sim.records import JobRecord
 
 BSLD_TAU = 10.0
@@ -56,9 +57,17 @@ def started_jobs(jobs: Sequence[JobRecord]) -> list[JobRecord]:
     return [job for job in jobs if job.started]
 
 
+def _waits(columns: Columns) -> np.ndarray:
+    """start_time - submit_time of every job (NaN for those that never started)."""
+    return columns.job("start_time") - columns.job("submit_time")
+
+
 def wait_times(jobs: Sequence[JobRecord]) -> np.ndarray:
     """wait = start_time - submit_time, in seconds, for every job that started (input order)."""
-    return np.array([job.start_time - job.submit_time for job in jobs if job.started], dtype=float)
+    if not jobs:
+        return np.empty(0, dtype=float)
+    columns = Columns.of_jobs(jobs)
+    return _waits(columns)[columns.started()]
 
 
 def wait_stats(jobs: Sequence[JobRecord]) -> Stats:
@@ -79,7 +88,14 @@ def wait_stats_by(jobs: Sequence[JobRecord], key: str) -> dict[str, Stats]:
 
     A group none of whose jobs started gets None for every statistic.
     """
-    return {name: wait_stats(group) for name, group in group_by(jobs, key).items()}
+    if not jobs:
+        return {}
+    columns = Columns.of_jobs(jobs)
+    codes, labels = columns.job_codes(key)
+    started = columns.started()
+    waits = _waits(columns)[started]
+    groups = split(codes[started], len(labels))
+    return {label: distribution(waits[group]) for label, group in zip(labels, groups, strict=True)}
 
 
 def wait_stats_by_class(jobs: Sequence[JobRecord]) -> dict[str, Stats]:
@@ -89,15 +105,22 @@ def wait_stats_by_class(jobs: Sequence[JobRecord]) -> dict[str, Stats]:
 
 def completion_times(jobs: Sequence[JobRecord]) -> np.ndarray:
     """JCT = end_time - submit_time, seconds, for every completed or failed job (input order)."""
-    return np.array(
-        [job.end_time - job.submit_time for job in jobs if job.status in ("completed", "failed")],
-        dtype=float,
-    )
+    if not jobs:
+        return np.empty(0, dtype=float)
+    columns = Columns.of_jobs(jobs)
+    ended = columns.status_is("completed", "failed")
+    return columns.job("end_time")[ended] - columns.job("submit_time")[ended]
 
 
 def jct_stats(jobs: Sequence[JobRecord]) -> Stats:
     """{mean, p50, p95} of ``completion_times(jobs)``, seconds; None each when there are none."""
     return distribution(completion_times(jobs), percentiles=(50, 95), maximum=False)
+
+
+def _slowdowns(columns: Columns, done: np.ndarray, tau: float) -> np.ndarray:
+    submit, start, end = (columns.job(field)[done] for field in ("submit_time", "start_time", "end_time"))
+    run = end - start
+    return np.maximum(1.0, (end - submit) / np.maximum(run, tau))
 
 
 def bounded_slowdowns(jobs: Sequence[JobRecord], tau: float = BSLD_TAU) -> np.ndarray:
@@ -106,14 +129,10 @@ def bounded_slowdowns(jobs: Sequence[JobRecord], tau: float = BSLD_TAU) -> np.nd
     run = end_time - start_time, wait = start_time - submit_time,
     bsld = max(1, (wait + run) / max(run, tau)).
     """
-    done = [job for job in jobs if job.status == "completed"]
-    if not done:
+    if not jobs:
         return np.empty(0, dtype=float)
-    submit = np.array([job.submit_time for job in done], dtype=float)
-    start = np.array([job.start_time for job in done], dtype=float)
-    end = np.array([job.end_time for job in done], dtype=float)
-    run = end - start
-    return np.maximum(1.0, (end - submit) / np.maximum(run, tau))
+    columns = Columns.of_jobs(jobs)
+    return _slowdowns(columns, columns.status_is("completed"), tau)
 
 
 def bounded_slowdown_stats(jobs: Sequence[JobRecord], tau: float = BSLD_TAU) -> Stats:
@@ -137,12 +156,18 @@ def jain_index(values: Iterable[float] | np.ndarray) -> float | None:
 
 def tenant_mean_slowdowns(jobs: Sequence[JobRecord], tau: float = BSLD_TAU) -> dict[str, float]:
     """Mean bounded slowdown of each tenant's completed jobs; tenants with none are left out."""
-    means: dict[str, float] = {}
-    for tenant, group in group_by(jobs, "tenant").items():
-        slowdowns = bounded_slowdowns(group, tau)
-        if slowdowns.size:
-            means[tenant] = float(np.mean(slowdowns))
-    return means
+    if not jobs:
+        return {}
+    columns = Columns.of_jobs(jobs)
+    done = columns.status_is("completed")
+    slowdowns = _slowdowns(columns, done, tau)
+    codes, labels = columns.job_codes("tenant")
+    groups = split(codes[done], len(labels))
+    return {
+        label: float(np.mean(slowdowns[group]))
+        for label, group in zip(labels, groups, strict=True)
+        if group.size
+    }
 
 
 def fairness_jain(jobs: Sequence[JobRecord], tau: float = BSLD_TAU) -> float | None:
