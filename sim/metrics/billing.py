@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from itertools import compress, repeat
+from operator import attrgetter
 from typing import Any
 
+import numpy as np
+
+from sim.metrics.columns import Columns, first_appearance, sequential_sum
 from sim.metrics.slo import GroupResult
 from sim.records import RunRecords
 from sim.scenario.market import Billing
@@ -46,14 +51,20 @@ def sla_credits(
     with no requests (attainment NaN) has nothing to miss and gets no credit. Services in
     group order, then service order.
     """
-    cost = {job.job_id: job.cost for job in records.jobs}
     credits: dict[str, tuple[str, float, float, float, float]] = {}
-    for result in services:
+    if not services:
+        return credits
+    replicas = [list(result.plan.replica_service.items()) for result in services]
+    found = Columns.of_records(records).job_index([job_id for group in replicas for job_id, _ in group])
+    cost = [0.0 if k is None else records.jobs[k].cost for k in found]
+    at = 0
+    for result, group in zip(services, replicas, strict=True):
         plan = result.plan
         target = float(plan.spec.slo.target)
         charges = [0.0] * len(plan.names)
-        for job_id, service in plan.replica_service.items():
-            charges[service] += cost.get(job_id, 0.0)
+        for _, service in group:
+            charges[service] += cost[at]
+            at += 1
         attainment = result.totals.attainment
         for s, name in enumerate(plan.names):
             attained = float(attainment[s])
@@ -62,13 +73,11 @@ def sla_credits(
     return credits
 
 
-def _held_hours(records: RunRecords) -> dict[str, float]:
-    """GPU-hours each job held over all its segments (allocated GPUs x segment length)."""
-    hours: dict[str, float] = {}
-    for segment in records.segments:
-        held = segment.gpus * (segment.end_time - segment.start_time) / 3600.0
-        hours[segment.job_id] = hours.get(segment.job_id, 0.0) + held
-    return hours
+def _held_hours(columns: Columns) -> np.ndarray:
+    """GPU-hours each job held over all its segments (allocated GPUs x segment length),
+    indexed like ``Columns.seg_job`` (job ids without a record after the jobs)."""
+    held = columns.seg_gpus() * (columns.seg("end_time") - columns.seg("start_time")) / 3600.0
+    return np.bincount(columns.seg_job(), weights=held, minlength=len(columns.jobs))
 
 
 def bill_rows(
@@ -85,32 +94,40 @@ def bill_rows(
     ``energy_eur``, ``co2_kg``: its attributed energy (``sim.metrics.energy.energy_by_tenant``;
     0 if absent). Every tenant with a job record has a row, billed or not.
     """
-    hours = _held_hours(records)
+    tenants: list[str] = []
     tiers: dict[str, set[str]] = {}
-    ran: dict[str, int] = {}
-    gpu_hours: dict[str, float] = {}
-    charges: dict[str, float] = {}
-    for job in records.jobs:
-        tenant = job.tenant
-        tiers.setdefault(tenant, set()).add(job.tier)
-        charges[tenant] = charges.get(tenant, 0.0) + job.cost
-        held = hours.get(job.job_id)
-        if held is not None:
-            ran[tenant] = ran.get(tenant, 0) + 1
-            gpu_hours[tenant] = gpu_hours.get(tenant, 0.0) + held
+    ran: list[int] = []
+    gpu_hours: list[float] = []
+    charges: list[float] = []
+    if records.jobs:
+        columns = Columns.of_records(records)
+        n = len(records.jobs)
+        job = columns.seg_job()
+        held = np.zeros(n, dtype=bool)
+        held[job[job < n]] = True
+        codes, tenants = columns.job_codes("tenant")
+        tier_codes, tier_labels = columns.job_codes("tier")
+        count, kinds = len(tenants), len(tier_labels)
+        for pair in np.unique(codes.astype(np.int64) * kinds + tier_codes).tolist():
+            tiers.setdefault(tenants[pair // kinds], set()).add(tier_labels[pair % kinds])
+        ran = np.bincount(codes[held], minlength=count).tolist()
+        gpu_hours = np.bincount(codes[held], weights=_held_hours(columns)[:n][held], minlength=count).tolist()
+        charges = np.bincount(codes, weights=columns.job("cost"), minlength=count).tolist()
+    number = {tenant: k for k, tenant in enumerate(tenants)}
     credit: dict[str, float] = {}
     for tenant, _, _, _, amount in credits.values():
         credit[tenant] = credit.get(tenant, 0.0) + amount
     rows = []
     for tenant in sorted(set(tiers) | set(credit)):
-        charged, credited = charges.get(tenant, 0.0), credit.get(tenant, 0.0)
+        k = number.get(tenant)
+        charged, credited = (0.0 if k is None else charges[k]), credit.get(tenant, 0.0)
         kwh, energy_eur, co2_kg = energy_by_tenant.get(tenant, (0.0, 0.0, 0.0))
         rows.append(
             (
                 tenant,
                 ";".join(sorted(tiers.get(tenant, ()))),
-                ran.get(tenant, 0),
-                gpu_hours.get(tenant, 0.0),
+                0 if k is None else ran[k],
+                0.0 if k is None else gpu_hours[k],
                 charged,
                 credited,
                 charged - credited,
@@ -142,18 +159,32 @@ def revenue_summary(records: RunRecords, credits: Credits) -> dict[str, Any]:
     ``by_tier`` and ``by_class`` each add up to ``total`` (up to rounding).
     """
     service_charges = {name: entry[1] for name, entry in credits.items()}
+    jobs = records.jobs
     by_tier: dict[str, float] = {}
     by_class: dict[str, float] = {}
-    for job in records.jobs:
-        net = job.cost
-        service = _service_of(job.job_id, credits)
-        if service is not None and service_charges[service] > 0:
-            net -= credits[service][4] * job.cost / service_charges[service]
-        by_tier[job.tier] = by_tier.get(job.tier, 0.0) + net
-        by_class[job.job_class] = by_class.get(job.job_class, 0.0) + net
-    charges = sum(job.cost for job in records.jobs)
+    charges: float = 0
+    if jobs:
+        columns = Columns.of_records(records)
+        cost = columns.job("cost")
+        net = cost
+        if credits:
+            net = cost.copy()
+            ids = list(map(attrgetter("job_id"), jobs))
+            for k in compress(range(len(ids)), map(str.__contains__, ids, repeat("-r"))):
+                service = _service_of(ids[k], credits)
+                if service is not None and service_charges[service] > 0:
+                    job_cost = jobs[k].cost
+                    net[k] = job_cost - credits[service][4] * job_cost / service_charges[service]
+        for key, totals in (("tier", by_tier), ("job_class", by_class)):
+            codes, labels = columns.job_codes(key)
+            sums = np.bincount(codes, weights=net, minlength=len(labels)).tolist()
+            totals.update(zip(labels, sums, strict=True))
+        charges = sequential_sum(cost)
     credited = sum(entry[4] for entry in credits.values())
-    gpu_hours = sum(_held_hours(records).values())
+    gpu_hours: float = 0
+    if records.segments:
+        columns = Columns.of_records(records)
+        gpu_hours = sequential_sum(_held_hours(columns)[first_appearance(columns.seg_job())])
     return {
         "total": charges - credited,
         "charges": charges,

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.metrics.columns import Columns
 from sim.records import RunRecords
 from sim.scenario.market import Demand
 
@@ -32,21 +33,27 @@ def demand_summary(records: RunRecords, demand: Demand | None) -> dict[str, Any]
     if demand is None:
         return None
     jobs = records.jobs
-    hours = np.array([j.gpus * j.duration / 3600.0 for j in jobs])
-    balked = np.array([j.status == "balked" for j in jobs])
-    tiers = np.array([j.tier for j in jobs], dtype=object)
-    classes = np.array([j.job_class for j in jobs], dtype=object)
-    ratio = np.array(
-        [max(j.price / demand.reference(j.gpu_type), 1.0) if not math.isnan(j.price) else 1.0 for j in jobs]
-    )
+    columns = Columns.of_records(records)
+    hours = columns.job_int("gpus") * columns.job("duration") / 3600.0
+    balked = columns.status_is("balked") if jobs else np.zeros(0, dtype=bool)
+    tiers, tier_labels = columns.job_codes("tier")
+    classes, class_labels = columns.job_codes("job_class")
+    price = columns.job("price")
+    priced = ~np.isnan(price)
+    types, type_labels = columns.job_codes("gpu_type")
+    wanted = np.unique(types[priced]).tolist()
+    reference = np.ones(len(type_labels))
+    reference[wanted] = [demand.reference(type_labels[k]) for k in wanted]
+    ratio = np.ones(len(jobs))
+    ratio[priced] = np.maximum(price[priced] / reference[types[priced]], 1.0)
     taken = np.zeros(len(jobs), dtype=bool)
     rules = []
     for rule in demand.rules:
         hit = ~taken
         if rule.tier is not None:
-            hit &= tiers == rule.tier
+            hit &= _equals(tiers, tier_labels, rule.tier)
         if rule.job_class is not None:
-            hit &= classes == rule.job_class
+            hit &= _equals(classes, class_labels, rule.job_class)
         taken |= hit
         rules.append({"tier": rule.tier, "job_class": rule.job_class, **_block(hit, hours, balked, ratio)})
         rules[-1]["elasticity"] = rule.elasticity
@@ -55,6 +62,11 @@ def demand_summary(records: RunRecords, demand: Demand | None) -> dict[str, Any]
     summary["deferred_jobs"] = int(records.extra.get("deferred_jobs", 0))
     summary["by_rule"] = rules
     return summary
+
+
+def _equals(codes: np.ndarray, labels: list[str], value: str) -> np.ndarray:
+    """Bool per job: its label is ``value``."""
+    return codes == labels.index(value) if value in labels else np.zeros(codes.shape, dtype=bool)
 
 
 def _block(hit: np.ndarray, hours: np.ndarray, balked: np.ndarray, ratio: np.ndarray) -> dict[str, Any]:

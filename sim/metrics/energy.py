@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from sim.cluster.state import ClusterLayout
-from sim.records import RunRecords, Segment
+from sim.metrics.columns import Columns, first_appearance
+from sim.records import RunRecords
 from sim.scenario.market import Energy
 
 _JOULES_PER_KWH = 3.6e6
 
 
-def _held_seconds(segment: Segment, window: float) -> float:
-    """GPU-seconds a segment held inside [0, window]."""
-    length = min(segment.end_time, window) - max(segment.start_time, 0.0)
-    return segment.gpus * max(length, 0.0)
+def _held_seconds(columns: Columns, window: float) -> np.ndarray:
+    """Per segment: the length of its part inside [0, window] (0 when it lies outside)."""
+    length = np.minimum(columns.seg("end_time"), window) - np.maximum(columns.seg("start_time"), 0.0)
+    return np.maximum(length, 0.0)
 
 
 def energy_summary(records: RunRecords, energy: Energy, layout: ClusterLayout) -> dict[str, Any]:
@@ -44,10 +47,13 @@ def energy_summary(records: RunRecords, energy: Energy, layout: ClusterLayout) -
     """
     window = max(records.end_time, 0.0)
     busy_seconds = dict.fromkeys(layout.gpu_types, 0.0)
-    for segment in records.segments:
-        busy_seconds[segment.gpu_type] = busy_seconds.get(segment.gpu_type, 0.0) + _held_seconds(
-            segment, window
-        )
+    if records.segments:
+        columns = Columns.of_records(records)
+        codes, labels = columns.seg_codes("gpu_type")
+        held = columns.seg_gpus() * _held_seconds(columns, window)
+        sums = np.bincount(codes, weights=held, minlength=len(labels)).tolist()
+        for k in first_appearance(codes).tolist():
+            busy_seconds[labels[k]] = busy_seconds.get(labels[k], 0.0) + sums[k]
     node_joules = dict.fromkeys(layout.gpu_types, 0.0)
     for pod in layout.pods:
         watts = energy.node_power(pod.gpu_type, pod.gpus_per_node, pod.power_w)
@@ -104,27 +110,35 @@ def energy_by_tenant(
     absent.
     """
     window = max(records.end_time, 0.0)
-    tenant_of = {job.job_id: job.tenant for job in records.jobs}
     # Watts of one busy GPU in each pod, its node's overhead share included.
     pod_watts = {
         pod.name: energy.gpu_power(pod.gpu_type)[0]
         + energy.node_power(pod.gpu_type, pod.gpus_per_node, pod.power_w) / pod.gpus_per_node
         for pod in layout.pods
     }
-    joules: dict[str, float] = {}
-    for segment in records.segments:
-        length = max(min(segment.end_time, window) - max(segment.start_time, 0.0), 0.0)
-        if ";" in segment.pods:
-            # Nodes in several pods: each node's GPUs at its own pod's power.
-            watts = sum(
-                segment.gpus_per_node * pod_watts[node.split("/")[0]] for node in segment.nodes.split(";")
-            )
-        else:
-            watts = segment.gpus * pod_watts[segment.pods]
-        tenant = tenant_of[segment.job_id]
-        joules[tenant] = joules.get(tenant, 0.0) + watts * length
+    if not records.segments:
+        return {}
+    columns = Columns.of_records(records)
+    job = columns.seg_job()
+    unknown = np.flatnonzero(job >= len(records.jobs))
+    if unknown.size:
+        raise KeyError(records.segments[int(unknown[0])].job_id)
+    pod_codes, pods = columns.seg_codes("pods")
+    watts = columns.seg_gpus() * np.array([pod_watts.get(pod, np.nan) for pod in pods])[pod_codes]
+    for k, pod in enumerate(pods):
+        if ";" in pod:  # nodes in several pods: each node's GPUs at its own pod's power
+            for i in np.flatnonzero(pod_codes == k).tolist():
+                segment = records.segments[i]
+                watts[i] = sum(
+                    segment.gpus_per_node * pod_watts[node.split("/")[0]] for node in segment.nodes.split(";")
+                )
+        elif pod not in pod_watts:
+            raise KeyError(pod)
+    tenant_codes, tenants = columns.job_codes("tenant")
+    codes = tenant_codes[job]
+    joules = np.bincount(codes, weights=watts * _held_seconds(columns, window), minlength=len(tenants))
     result = {}
-    for tenant, used in joules.items():
-        kwh = used / _JOULES_PER_KWH * energy.pue
-        result[tenant] = (kwh, kwh * energy.price_eur_per_kwh, kwh * energy.co2_g_per_kwh / 1000.0)
+    for k in first_appearance(codes).tolist():
+        kwh = float(joules[k]) / _JOULES_PER_KWH * energy.pue
+        result[tenants[k]] = (kwh, kwh * energy.price_eur_per_kwh, kwh * energy.co2_g_per_kwh / 1000.0)
     return result
