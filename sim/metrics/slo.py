@@ -14,10 +14,13 @@ a service meets its SLO when its attainment >= its group's ``slo.target``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+from sim.metrics.columns import Columns
 from sim.metrics.inference import ServiceSummary, summarise_services
 from sim.records import RunRecords
 
@@ -49,27 +52,29 @@ class GroupResult:
 def evaluate(records: RunRecords) -> list[GroupResult]:
     """Per service group, the SLO totals of its services (see the module docstring)."""
     plans = records.services
-    # Service s of group g as the int s * groups + g: no tuple per replica for the cyclic GC to walk.
+    if not plans:
+        return []
+    # Service s of group g as the int s * groups + g, -1 for a segment of no service's replica.
     groups = len(plans)
     owner = {job: s * groups + g for g, plan in enumerate(plans) for job, s in plan.replica_service.items()}
-    delays = [plan.spec.autoscaler.scale_up_delay for plan in plans]
-    runs: list[tuple[list[int], list[float], list[float]]] = [([], [], []) for _ in plans]
-    for segment in records.segments:  # one pass for every group: segments can number millions
-        found = owner.get(segment.job_id)
-        if found is not None:
-            index, group = divmod(found, groups)
-            service, ready, end = runs[group]
-            service.append(index)
-            ready.append(segment.start_time + delays[group])
-            end.append(segment.end_time)
+    segments = records.segments
+    found = np.fromiter(
+        map(owner.get, map(attrgetter("job_id"), segments), repeat(-1)), np.int64, len(segments)
+    )
+    columns = Columns.of_segments(segments)
+    runs = []
+    for g, plan in enumerate(plans):
+        mine = np.flatnonzero((found >= 0) & (found % groups == g))
+        ready = columns.seg("start_time")[mine] + plan.spec.autoscaler.scale_up_delay
+        runs.append((found[mine] // groups, ready, columns.seg("end_time")[mine]))
     results = []
     for plan, (service, ready, end) in zip(plans, runs, strict=True):
         judged = plan.judged_intervals
         totals = summarise_services(
             lambda lo, hi, plan=plan, judged=judged: plan.rates(lo, hi)[:, :judged],
-            np.array(service, dtype=np.int64),
-            np.array(ready, dtype=float),
-            np.array(end, dtype=float),
+            service,
+            np.asarray(ready, dtype=float),
+            end,
             np.full(len(plan), plan.spec.replica_capacity),
             plan.dt,
             judged,
