@@ -28,6 +28,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from numbers import Integral, Real
@@ -89,12 +90,40 @@ def format_column(values: Sequence[object]) -> list[str]:
     return list(map(format_value, values))
 
 
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _quoted(text: str) -> str:
+    """One field exactly as the csv module writes it inside a row (it decides the quoting)."""
+    if not _NEEDS_QUOTES.search(text):
+        return text
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow((text, ""))
+    return buffer.getvalue()[:-2]  # the row less its "," + "" + "\n"
+
+
 def write_table(handle: Any, header: Sequence[str], chunks: Iterable[Sequence[Sequence[object]]]) -> None:
-    """CSV rows to ``handle``: each chunk is a list of columns, formatted as ``format_value`` does."""
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(header)
+    """CSV rows to ``handle``: each chunk is a list of columns, formatted as ``format_value`` does.
+
+    The same bytes as ``csv.writer`` (``lineterminator="\\n"``, minimal quoting) for rows of
+    two or more fields, but joined without a per-field step: a text column is searched for
+    characters that need quotes once, as one string, and only then field by field.
+    """
+    if len(header) < 2:  # a lone empty field is quoted by csv: leave such files to it
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for columns in chunks:
+            writer.writerows(zip(*map(format_column, columns), strict=True))
+        return
+    handle.write(",".join(map(_quoted, header)) + "\n")
     for columns in chunks:
-        writer.writerows(zip(*map(format_column, columns), strict=True))
+        texts = []
+        for column in map(format_column, columns):
+            if _NEEDS_QUOTES.search("\x00".join(column)):
+                column = list(map(_quoted, column))
+            texts.append(column)
+        if texts and texts[0]:
+            handle.write("\n".join(map(",".join, zip(*texts, strict=True))) + "\n")
 
 
 def _job_chunks(jobs: Sequence[JobRecord]) -> Iterator[list[Sequence[object]]]:
