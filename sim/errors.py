@@ -40,13 +40,18 @@ class UserError(SimError):
         super().__init__(self.render())
 
     def render(self) -> str:
+        """The one-line form; a line break the user wrote (a key "a\\nb") shows as its escape."""
         parts = []
         if self.source is not None:
             parts.append(self.source if self.line is None else f"{self.source}:{self.line}")
         if self.field:
             parts.append(self.field)
         parts.append(self.message)
-        return ": ".join(parts)
+        return ": ".join(parts).translate(_LINE_BREAKS)
+
+
+# Every character str.splitlines() breaks a line at, as its escape sequence.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 class ScenarioError(UserError):

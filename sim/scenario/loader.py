@@ -4,6 +4,8 @@ Every mistake becomes a one-line ScenarioError or PolicyError located as
 ``<file>:<line>: <dotted.path>: <what> must <rule> (got <value>)``; a mistake made by an
 override is located as ``--set: <dotted.path>: ...`` instead. Line numbers come from the
 YAML node tree, composed with the safe loader (no Python objects are ever constructed).
+A document nested deeper than ``MAX_DEPTH`` levels, whose aliases expand it beyond
+``MAX_NODES`` values, or with an alias inside its own anchor is refused before it is built.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ _POLICY_KEYS = ("scheduler", "placement")
 _PATH_IN_MESSAGE = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)+)(?::\s+|\s+(?=must\b))")
 _SHOULD = re.compile(r"^[A-Z]\w* should ")
 _MISSING = object()
+MAX_DEPTH = 50
+"""Deepest nesting of a YAML document read here (shipped scenarios nest 8 levels deep)."""
+MAX_NODES = 100_000
+"""Most values (keys, scalars, lists, mappings) a YAML document may hold with its aliases expanded."""
 
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
@@ -54,12 +60,18 @@ def read_yaml(path: str | Path, kind: str) -> tuple[Any, yaml.Node | None]:
         rule = "be UTF-8 text" if isinstance(error, UnicodeDecodeError) else "exist"
         raise ScenarioError(f"{kind} must {rule} (got {source!r})", source=source) from None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
-            return (loader.construct_document(node) if node is not None else None), node
+            if node is None:
+                return None, None
+            _check_expansion(node)
+            return loader.construct_document(node), node
         finally:
             loader.dispose()
+    except _Refused as error:
+        line = error.mark.line + 1 if error.mark is not None else None
+        raise ScenarioError(f"YAML must {error.rule}", source=source, line=line) from None
     except yaml.reader.ReaderError as error:  # a control character: no marks, a position
         line = text.count("\n", 0, error.position) + 1
         problem = f"{error.reason} (got character #x{error.character:04x})"
@@ -71,6 +83,82 @@ def read_yaml(path: str | Path, kind: str) -> tuple[Any, yaml.Node | None]:
         raise ScenarioError(f"YAML must be well-formed: {problem}", source=source, line=line) from None
     except yaml.YAMLError as error:
         raise ScenarioError(f"YAML must be well-formed: {error}", source=source) from None
+
+
+class _Refused(yaml.YAMLError):
+    """A well-formed document too deep or too big to build: ``rule`` it breaks, at ``mark``."""
+
+    def __init__(self, rule: str, mark: yaml.Mark | None) -> None:
+        super().__init__(rule)
+        self.rule = rule
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing nesting deeper than MAX_DEPTH while composing (which recurses)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(f"nest at most {MAX_DEPTH} levels deep", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML's own constructors fail on some tagged values with plain exceptions:
+        # `!!timestamp 2001-12-14t21` (AttributeError), `!!bool maybe` (KeyError), `!!int x`.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError):
+            got = f" (got {show(node.value)})" if isinstance(node, yaml.ScalarNode) else ""
+            problem = f"found a value that its tag {node.tag!r} cannot hold{got}"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Raise _Refused for an alias inside its own anchor, or a document whose aliases expand it
+    beyond MAX_NODES values or MAX_DEPTH levels (a "billion laughs"). Iterative, and linear in
+    the distinct nodes: an alias is the node it names, measured once."""
+    measured: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth) once expanded
+    open_: set[int] = set()  # the nodes being expanded: the current node's ancestors
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        children = _children(node)
+        if closing:
+            open_.discard(id(node))
+            size = 1 + sum(measured[id(child)][0] for child in children)
+            depth = 1 + max((measured[id(child)][1] for child in children), default=0)
+            if size > MAX_NODES:
+                rule = f"hold at most {MAX_NODES:,} values, aliases expanded (got more under this line)"
+                raise _Refused(rule, node.start_mark)
+            if depth > MAX_DEPTH:
+                raise _Refused(
+                    f"nest at most {MAX_DEPTH} levels deep with its aliases expanded", node.start_mark
+                )
+            measured[id(node)] = (size, depth)
+        elif id(node) in open_:
+            raise _Refused(
+                "not use an alias inside the node its anchor names (a recursive alias)", node.start_mark
+            )
+        elif id(node) not in measured:
+            open_.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def scenario_from_data(

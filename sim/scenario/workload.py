@@ -13,10 +13,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from sim.errors import show
 from sim.scenario.base import Duration, Model, Name
 
 Tier = Literal["reserved", "on-demand", "spot"]
 GpuTypes = Name | Annotated[list[Name], Field(min_length=1)]
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False for a name the system refuses (too long, a NUL, a loop)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 class TraceSpec(Model):
@@ -46,8 +55,8 @@ class TraceSpec(Model):
         for key in FORMATS[name].path_options:
             if key in options:
                 path = Path(options[key]) if base is None else Path(base) / options[key]
-                if not path.is_file():
-                    raise ValueError(f"options.{key}: file must exist (got {data['options'][key]!r})")
+                if not _is_file(path):
+                    raise ValueError(f"options.{key}: file must exist (got {show(data['options'][key])})")
                 options[key] = str(path)
         return {**data, "options": options}
 
@@ -56,8 +65,8 @@ class TraceSpec(Model):
     def _resolve(cls, value: str, info: ValidationInfo) -> str:
         base = (info.context or {}).get("base_dir")
         path = Path(value) if base is None else Path(base) / value
-        if not path.is_file():
-            raise ValueError(f"trace file must exist (got {value!r})")
+        if not _is_file(path):
+            raise ValueError(f"trace file must exist (got {show(value)})")
         return str(path)
 
 
