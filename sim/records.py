@@ -7,8 +7,10 @@ write them to files. Instants end in ``_time``; durations are seconds.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any, NamedTuple, overload
 
 STATUSES = ("completed", "failed", "cancelled", "rejected", "balked", "unfinished")
 
@@ -56,6 +58,59 @@ class JobRecord(NamedTuple):
     def wait_time(self) -> float:
         """start_time - submit_time, NaN if the job never started."""
         return self.start_time - self.submit_time
+
+
+class JobRecords(Sequence[JobRecord]):
+    """A run's job records, stored as columns; each ``JobRecord`` is made when asked for.
+
+    A million jobs as named tuples cost ~210 MB and the time to build them; as columns
+    they cost the lists the engine had anyway. It reads like a list of ``JobRecord``s
+    (length, index, slice, iteration, equality with a list); ``column(name)`` gives a
+    field's values without making records (what metrics and the writer use).
+    """
+
+    __slots__ = ("_columns",)
+
+    def __init__(self, columns: Sequence[Sequence[Any]]) -> None:
+        if len(columns) != len(JobRecord._fields) or len({len(c) for c in columns}) > 1:
+            raise ValueError(f"JobRecords needs {len(JobRecord._fields)} columns of one length")
+        self._columns = tuple(columns)
+
+    def column(self, name: str) -> Sequence[Any]:
+        """One field of every job, in job order (the stored list: do not modify it)."""
+        return self._columns[_FIELD_INDEX[name]]
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    @overload
+    def __getitem__(self, index: int) -> JobRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[JobRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> JobRecord | list[JobRecord]:
+        if isinstance(index, slice):
+            return list(map(_make_job, zip(*(column[index] for column in self._columns), strict=True)))
+        return _make_job(tuple(column[index] for column in self._columns))
+
+    def __iter__(self) -> Iterator[JobRecord]:
+        return map(_make_job, zip(*self._columns, strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, JobRecords | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"JobRecords({len(self)} jobs)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (JobRecords, (self._columns,))
+
+
+_FIELD_INDEX = {name: k for k, name in enumerate(JobRecord._fields)}
+_make_job = partial(tuple.__new__, JobRecord)
 
 
 JOB_COLUMNS = (
@@ -120,7 +175,7 @@ class RunRecords:
     ``queue_jobs``, ``queue_gpus``, ``queue_gpus.<job_class>``.
     """
 
-    jobs: list[JobRecord]
+    jobs: Sequence[JobRecord]  # a list, or JobRecords (columns) from the engine
     timeseries: dict[str, list[float]]
     capacity_gpus: int
     capacity_by_type: dict[str, int]

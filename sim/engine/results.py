@@ -10,11 +10,10 @@ at the horizon with reason ``horizon`` (``stopped`` when a stop request ended th
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sim.cluster.state import Placement
-from sim.records import JobRecord, RunRecords, Segment
+from sim.records import JobRecords, RunRecords, Segment
 
 if TYPE_CHECKING:
     from sim.engine.core import Engine
@@ -89,9 +88,8 @@ def collect(engine: Engine) -> RunRecords:
         jobs.requested, jobs.priority, engine.start_time, end, status, reason, preemptions, pods_of,
         held, cost, jobs.tier, price,
     )  # fmt: skip
-    records = list(map(partial(tuple.__new__, JobRecord), zip(*columns, strict=True)))
     return RunRecords(
-        jobs=records,
+        jobs=JobRecords(columns),
         timeseries=engine._samples,
         capacity_gpus=layout.capacity,
         capacity_by_type=dict(layout.capacity_by_type),

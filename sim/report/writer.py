@@ -40,7 +40,7 @@ from sim.metrics import json_ready
 from sim.metrics.billing import BILL_COLUMNS, bill_rows, sla_credits
 from sim.metrics.energy import energy_by_tenant
 from sim.metrics.slo import SERVICE_COLUMNS, GroupResult, evaluate, service_rows
-from sim.records import JOB_COLUMNS, SEGMENT_COLUMNS, JobRecord, RunRecords, Segment
+from sim.records import JOB_COLUMNS, SEGMENT_COLUMNS, JobRecord, JobRecords, RunRecords, Segment
 from sim.scenario.schema import Scenario
 
 
@@ -129,8 +129,12 @@ def write_table(handle: Any, header: Sequence[str], chunks: Iterable[Sequence[Se
 def _job_chunks(jobs: Sequence[JobRecord]) -> Iterator[list[Sequence[object]]]:
     """jobs.csv columns (JOB_COLUMNS order, wait_time computed), CHUNK_ROWS jobs at a time."""
     index = {name: k for k, name in enumerate(JobRecord._fields)}
+    stored = [jobs.column(name) for name in JobRecord._fields] if isinstance(jobs, JobRecords) else None
     for first in range(0, len(jobs), CHUNK_ROWS):
-        fields = list(zip(*jobs[first : first + CHUNK_ROWS], strict=True))
+        if stored is not None:
+            fields = [column[first : first + CHUNK_ROWS] for column in stored]
+        else:
+            fields = list(zip(*jobs[first : first + CHUNK_ROWS], strict=True))
         start, submit = fields[index["start_time"]], fields[index["submit_time"]]
         wait = [b - a for a, b in zip(submit, start, strict=True)]
         yield [wait if name == "wait_time" else fields[index[name]] for name in JOB_COLUMNS]
