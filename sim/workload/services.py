@@ -17,8 +17,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
-from scipy.signal import lfilter
 
 # (log_sigma, phi) of the noise, measured with ``calibrate`` on the Azure LLM inference traces
 # (AzurePublicDataset) AzureLLMInferenceTrace_code.csv ("coding") and AzureLLMInferenceTrace_conv.csv
@@ -51,6 +49,8 @@ def ar1_lognormal(rng: np.random.Generator, n: int, sigma: float, phi: float) ->
     u = math.sqrt(1.0 - phi * phi) * sigma * e
     if n:
         u[0] = sigma * e[0]
+    from scipy.signal import lfilter  # here: scipy.signal is slow and big to import
+
     y = lfilter([1.0], [1.0, -phi], u) if phi > 0 else u
     return np.exp(y - 0.5 * sigma * sigma)
 
@@ -104,6 +104,8 @@ def desired_replicas(
         return raw
     # origin (window - 1) // 2 shifts the filter so its footprint is [k - window + 1, k];
     # mode "nearest" pads the left edge with raw[:, 0], which leaves a maximum unchanged.
+    from scipy.ndimage import maximum_filter1d
+
     return maximum_filter1d(raw, size=window, axis=1, mode="nearest", origin=(window - 1) // 2)
 
 
