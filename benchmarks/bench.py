@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import gc
 import hashlib
 import multiprocessing
 import resource
@@ -107,7 +108,13 @@ def one_run(scenario: Any, settings: list[str], engine: str) -> dict[str, Any]:
         sys.path.insert(0, str(HERE))
         from reference_fifo import reference_fifo
 
-        records = reference_fifo(workload.jobs, layout)
+        collecting = gc.isenabled()
+        gc.disable()  # as gpusim's engine does during a run: the loop makes no cycles
+        try:
+            records = reference_fifo(workload.jobs, layout)
+        finally:
+            if collecting:
+                gc.enable()
         simulated = time.perf_counter()
         return {
             "jobs": len(records),
@@ -175,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scaling", action="store_true", help="the scaling curves instead (scaling.py)")
     args = parser.parse_args(argv)
     if args.scaling:
+        sys.path.insert(0, str(HERE))
         from scaling import scaling
 
         return scaling(args.repeat)
