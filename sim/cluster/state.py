@@ -133,6 +133,7 @@ class ClusterState:
         self.whole_free_by_pod = [pod.nodes for pod in layout.pods]
         self.free_total = layout.capacity
         self._node_type = [layout.pods[p].gpu_type for p in layout.node_pod]
+        self._nodes = len(self.free)
         # Bumped by every allocate and release of a type (and a running job's estimated end
         # moved by a notice): "has anything of it changed since?"
         self.version_by_type = dict.fromkeys(layout.gpu_types, 0)
@@ -173,19 +174,20 @@ class ClusterState:
         gpn = self.layout.gpus_per_node[gpu_type]
         if len(nodes) == 1 and held == gpus <= gpn:
             node = nodes[0]
-            if 0 <= node < len(self.free) and self._node_type[node] == gpu_type and self.free[node] >= held:
-                self._move(placement, gpu_type, -held)
+            if 0 <= node < self._nodes and self._node_type[node] == gpu_type and self.free[node] >= held:
+                self.move(placement, gpu_type, -held)
                 return
         self.check(placement, gpus, gpu_type)
-        self._move(placement, gpu_type, -held)
+        self.move(placement, gpu_type, -held)
 
     def allocate(self, placement: Placement, gpu_type: str) -> None:
-        self._move(placement, gpu_type, -placement.gpus_per_node)
+        self.move(placement, gpu_type, -placement.gpus_per_node)
 
     def release(self, placement: Placement, gpu_type: str) -> None:
-        self._move(placement, gpu_type, placement.gpus_per_node)
+        self.move(placement, gpu_type, placement.gpus_per_node)
 
-    def _move(self, placement: Placement, gpu_type: str, delta: int) -> None:
+    def move(self, placement: Placement, gpu_type: str, delta: int) -> None:
+        """Add ``delta`` free GPUs on each node of ``placement`` (negative: allocate); indexes follow."""
         index = self.nodes_by_free[gpu_type]
         layout = self.layout
         gpn = layout.gpus_per_node[gpu_type]

@@ -325,7 +325,10 @@ class Engine:
             if reason:
                 self.rejected[i] = reason
             elif not self._responds or self.market.accepts(i):  # type: ignore[union-attr]
-                self._submit(i)
+                if self.quota is None:
+                    self._enqueue(i)
+                else:
+                    self._submit(i)
             if deadline and i in deadline and i not in self.rejected:
                 self.clock.at(deadline[i], self._on_deadline, i)
             i += 1
@@ -418,7 +421,7 @@ class Engine:
 
     def _stop(self, job: int, placement: Placement, reason: str) -> None:
         """Release a running job's GPUs, drop it from the running list, record its segment."""
-        self.cluster.release(placement, self.jobs.gpu_type[job])
+        self.cluster.move(placement, self.jobs.gpu_type[job], placement.gpus_per_node)
         self._running_jobs[self.jobs.job_class[job]] -= 1
         key = self._running_key[job]
         of_type = self._running_by_type[self.jobs.gpu_type[job]]
