@@ -6,7 +6,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -57,6 +59,8 @@ def flat_traces(draw: st.DrawFn, max_capacity: int = 12, max_jobs: int = 25) -> 
 
 FUZZ_TRACE = "trace.csv"
 """The trace file every fuzzed scenario names; the tests write it beside the scenario."""
+PWNED = Path(tempfile.gettempdir()) / "gpusim-fuzz-PWNED"
+"""The file the Python tags in fuzzed YAML would create if a loader ran them."""
 
 EXTREME_NUMBERS = st.sampled_from(
     [0, -1, 1, 2**31, 2**53 + 1, 2**63, 2**64, 10**30, -(10**30), 1_000_000, 10_001]
@@ -165,14 +169,22 @@ def _at(data: Any, path: tuple[Any, ...]) -> Any:
     return data
 
 
+EDITS = st.sampled_from(["replace", "replace", "extreme", "delete", "add", "wrap"])
+FLOW_STYLES = st.sampled_from([None, True, False])
+LINE_STARTS = st.sampled_from(["", "x: ", "- ", "  "])
+LINE_ENDS = st.sampled_from(["\n", "", "\r\n", "\n\n"])
+ENCODINGS = st.sampled_from(["utf-8", "utf-8", "utf-8", "latin-1", "utf-16", "utf-8-sig"])
+
+
 @st.composite
 def mutated_data(draw: st.DrawFn, base: Any) -> Any:
     """``base`` (copied) after 1 to 4 random edits: a value replaced by one of another type,
     a key or item deleted, an unknown key added, a value wrapped in a list or a mapping."""
     data = copy.deepcopy(base)
     for _ in range(draw(st.integers(1, 4))):
-        path = draw(st.sampled_from(paths_in(data)))
-        edit = draw(st.sampled_from(["replace", "replace", "extreme", "delete", "add", "wrap"]))
+        paths = paths_in(data)
+        path = paths[draw(st.integers(0, len(paths) - 1))]
+        edit = draw(EDITS)
         if not path or edit == "add":
             parent = _at(data, path)
             if isinstance(parent, dict):
@@ -184,7 +196,7 @@ def mutated_data(draw: st.DrawFn, base: Any) -> Any:
         if edit == "delete":
             del parent[last]
         elif edit == "wrap":
-            parent[last] = draw(st.sampled_from([[parent[last]], {"name": parent[last]}]))
+            parent[last] = [parent[last]] if draw(st.booleans()) else {"name": parent[last]}
         else:
             parent[last] = draw(EXTREME_NUMBERS | DURATION_TEXTS if edit == "extreme" else YAML_VALUES)
     return data
@@ -231,31 +243,32 @@ YAML_TRICKS = st.sampled_from(
 )
 
 
+_DOCUMENTS = mutated_data(minimal_scenario()) | YAML_VALUES
+
+
 @st.composite
-def yaml_texts(draw: st.DrawFn, pwned: str) -> str:
+def yaml_texts(draw: st.DrawFn) -> str:
     """YAML text: a dumped document (mutated scenario or random value) edited as text: tricks
-    (Python tags naming ``pwned``, anchors, directives, control characters) spliced in, lines
-    cut or indented."""
-    data = draw(mutated_data(minimal_scenario()) | YAML_VALUES)
-    flow = draw(st.sampled_from([None, True, False]))
+    (Python tags that would create PWNED, anchors, directives, control characters) spliced in."""
+    data = draw(_DOCUMENTS)
+    flow = draw(FLOW_STYLES)
     text = yaml.safe_dump(data, sort_keys=False, default_flow_style=flow, allow_unicode=draw(st.booleans()))
     lines = text.splitlines()
     for _ in range(draw(st.integers(0, 3))):
         at = draw(st.integers(0, len(lines)))
-        trick = draw(YAML_TRICKS).replace("{pwned}", pwned)
+        trick = draw(YAML_TRICKS).replace("{pwned}", str(PWNED))
         if at < len(lines) and draw(st.booleans()):
             key, sep, _ = lines[at].partition(": ")
             lines[at] = f"{key}: {trick}" if sep else lines[at] + " " + trick
         else:
-            lines.insert(at, draw(st.sampled_from(["", "x: ", "- ", "  "])) + trick)
-    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\r\n", "\n\n"]))
+            lines.insert(at, draw(LINE_STARTS) + trick)
+    return "\n".join(lines) + draw(LINE_ENDS)
 
 
-@st.composite
 def mangled_bytes(draw: st.DrawFn, text: str) -> bytes:
     """``text`` encoded, then perhaps re-encoded, given a BOM, CRLF line ends, cut short or
     salted with random bytes (invalid UTF-8 among them)."""
-    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8", "latin-1", "utf-16", "utf-8-sig"]))
+    encoding = draw(ENCODINGS)
     data = text.encode(encoding, errors="replace")
     if draw(st.booleans()):
         data = data.replace(b"\n", b"\r\n")

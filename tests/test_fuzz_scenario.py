@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import (
     FUZZ_TRACE,
+    PWNED,
     YAML_VALUES,
     mangled_bytes,
     minimal_scenario,
@@ -56,6 +57,7 @@ OVERRIDE_PATHS = st.sampled_from(
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("fuzz_scenario")
     (path / FUZZ_TRACE).write_text(TRACE)
+    PWNED.unlink(missing_ok=True)
     return path
 
 
@@ -146,29 +148,32 @@ def test_fuzz_scenario_from_data(folder: Path, data: Any) -> None:
 
 
 def _text(folder: Path, data: bytes) -> None:
-    pwned = folder / "PWNED"
     check_load(folder / "text.yaml", data)
     # The same file as a sweep file: read_yaml is shared, and the sweep reader places errors too.
     try:
         read_sweep(folder / "text.yaml")
     except UserError as error:
         check_error(error, str(folder / "text.yaml"), data.decode("utf-8", errors="replace"))
-    assert not pwned.exists(), "a YAML tag ran a command"
+    assert not PWNED.exists(), "a YAML tag ran a command"
 
 
 @st.composite
-def texts_and_bytes(draw: st.DrawFn, pwned: str) -> bytes:
+def _texts_and_bytes(draw: st.DrawFn) -> bytes:
     kind = draw(st.sampled_from(["text", "text", "mangled", "bytes"]))
     if kind == "bytes":
         return draw(st.binary(max_size=200))
-    text = draw(yaml_texts(pwned))
-    return draw(mangled_bytes(text)) if kind == "mangled" else text.encode()
+    text = draw(YAML_TEXTS)
+    return mangled_bytes(draw, text) if kind == "mangled" else text.encode()
+
+
+TEXTS_AND_BYTES = _texts_and_bytes()
+YAML_TEXTS = yaml_texts()
 
 
 @FAST
 @given(st.data())
 def test_fuzz_yaml_text_and_bytes(folder: Path, data: st.DataObject) -> None:
-    _text(folder, data.draw(texts_and_bytes(str(folder / "PWNED"))))
+    _text(folder, data.draw(TEXTS_AND_BYTES))
 
 
 def _overrides(folder: Path, overrides: list[str]) -> None:
@@ -204,7 +209,7 @@ def test_fuzz_scenario_loader_slow(folder: Path, data: st.DataObject) -> None:
     elif kind == "data":
         _from_data(folder, data.draw(PLAIN_DATA))
     elif kind == "text":
-        _text(folder, data.draw(texts_and_bytes(str(folder / "PWNED"))))
+        _text(folder, data.draw(TEXTS_AND_BYTES))
     else:
         _overrides(folder, data.draw(OVERRIDES))
 

@@ -56,7 +56,7 @@ def read_yaml(path: str | Path, kind: str) -> tuple[Any, yaml.Node | None]:
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the name, or not UTF-8
         rule = "be UTF-8 text" if isinstance(error, UnicodeDecodeError) else "exist"
         raise ScenarioError(f"{kind} must {rule} (got {source!r})", source=source) from None
     try:
