@@ -3,6 +3,7 @@ with plain loops over the records (the formulas in the metric docstrings, added 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -20,7 +21,7 @@ from sim.metrics.billing import bill_rows, revenue_summary
 from sim.metrics.columns import Columns, first_appearance, sequential_sum, shared
 from sim.metrics.usage import utilisation_share_by
 from sim.metrics.waits import wait_stats_by
-from sim.records import JobRecord, RunRecords, Segment
+from sim.records import JobRecord, JobRecords, RunRecords, Segment
 
 NAN = math.nan
 
@@ -105,6 +106,18 @@ def test_summary_of_five_jobs_by_hand() -> None:
     assert revenue["by_class"] == {"infer": 4.0, "train": 10.0}
     assert revenue["gpu_hours"] == pytest.approx(2400 / 3600)
     assert revenue["mean_price_per_gpu_hour"] == pytest.approx(21.0)
+
+
+def as_columns(records: RunRecords) -> RunRecords:
+    """The same records with the jobs stored as columns (``JobRecords``, as the engine makes them)."""
+    columns = [list(column) for column in zip(*records.jobs, strict=True)]
+    return dataclasses.replace(records, jobs=JobRecords(columns))
+
+
+def test_jobs_stored_as_columns_give_the_same_numbers() -> None:
+    records = five_jobs()
+    assert summarize(as_columns(records)) == summarize(records)
+    assert bill_rows(as_columns(records), {}, {}) == bill_rows(records, {}, {})
 
 
 def test_bills_of_five_jobs_by_hand() -> None:
@@ -197,10 +210,10 @@ def random_records(seed: int) -> RunRecords:
     return RunRecords(jobs, {}, 64, {"g1": 32, "g2": 32}, {"p": 64}, 2000.0, None, 0, segments)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_vectorised_metrics_equal_plain_loops_bit_for_bit(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "columns"), [(1, False), (2, False), (3, True)])
+def test_the_vectorised_metrics_equal_plain_loops_bit_for_bit(seed: int, columns: bool) -> None:
     """Each metric against its formula as a loop over the records, summing in the same order."""
-    records = random_records(seed)
+    records = as_columns(random_records(seed)) if columns else random_records(seed)
     jobs, segments = records.jobs, records.segments
     held = [s.gpus * (s.end_time - s.start_time) / 3600.0 for s in segments]
     hours: dict[str, float] = {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from itertools import compress, repeat
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -55,8 +54,9 @@ def sla_credits(
     if not services:
         return credits
     replicas = [list(result.plan.replica_service.items()) for result in services]
-    found = Columns.of_records(records).job_index([job_id for group in replicas for job_id, _ in group])
-    cost = [0.0 if k is None else records.jobs[k].cost for k in found]
+    columns = Columns.of_records(records)
+    found = columns.job_index([job_id for group in replicas for job_id, _ in group])
+    cost = [0.0 if k is None else float(columns.job("cost")[k]) for k in found]
     at = 0
     for result, group in zip(services, replicas, strict=True):
         plan = result.plan
@@ -169,11 +169,11 @@ def revenue_summary(records: RunRecords, credits: Credits) -> dict[str, Any]:
         net = cost
         if credits:
             net = cost.copy()
-            ids = list(map(attrgetter("job_id"), jobs))
+            ids = columns.job_values("job_id")
             for k in compress(range(len(ids)), map(str.__contains__, ids, repeat("-r"))):
                 service = _service_of(ids[k], credits)
                 if service is not None and service_charges[service] > 0:
-                    job_cost = jobs[k].cost
+                    job_cost = float(cost[k])
                     net[k] = job_cost - credits[service][4] * job_cost / service_charges[service]
         for key, totals in (("tier", by_tier), ("job_class", by_class)):
             codes, labels = columns.job_codes(key)

@@ -34,7 +34,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from sim.records import JobRecord, RunRecords, Segment
+from sim.records import JobRecord, JobRecords, RunRecords, Segment
 
 JOB_CATEGORIES = ("tenant", "job_class", "gpu_type", "status", "tier")
 SEGMENT_CATEGORIES = ("gpu_type", "pods")
@@ -85,6 +85,10 @@ class Columns:
         """Job field ``field`` as a float64 array (NaN kept)."""
         return self._cached(("job", field), lambda: _array(self.jobs, field, np.float64))
 
+    def job_values(self, field: str) -> Sequence[Any]:
+        """Job field ``field`` as a sequence of the records' own values (no copy when stored as a column)."""
+        return _values(self.jobs, (field,), sequence=True)
+
     def job_int(self, field: str) -> np.ndarray:
         """Job field ``field`` (an int field: gpus, preemptions, ...) as an int64 array."""
         return self._cached(("job_int", field), lambda: _array(self.jobs, field, np.int64))
@@ -124,7 +128,7 @@ class Columns:
         """``Segment.gpus`` as float64: gpus_per_node x (number of ``;`` in nodes + 1)."""
 
         def build() -> np.ndarray:
-            nodes = map(_getter(self.segments, ("nodes",)), self.segments)
+            nodes = _values(self.segments, ("nodes",))
             count = np.fromiter(map(str.count, nodes, repeat(";")), np.int64, len(self.segments))
             return self.seg("gpus_per_node") * (count + 1)
 
@@ -150,7 +154,7 @@ class Columns:
     def job_index(self, job_ids: Sequence[str]) -> list[int | None]:
         """For each of ``job_ids``: the index of the last job record with that id, or None."""
         wanted = set(job_ids)
-        ids = list(map(attrgetter("job_id"), self.jobs))
+        ids = self.job_values("job_id")
         index = {ids[i]: i for i in compress(range(len(ids)), map(wanted.__contains__, ids))}
         return [index.get(job_id) for job_id in job_ids]
 
@@ -188,23 +192,33 @@ def first_appearance(codes: np.ndarray) -> np.ndarray:
     return codes[first[codes] == at]
 
 
-def _getter(rows: Sequence[Any], fields: tuple[str, ...]) -> Callable[[Any], Any]:
-    """Reads ``fields`` of a row (a tuple of them if several): by index from named tuples."""
-    names = getattr(type(rows[0]), "_fields", ()) if len(rows) else ()
-    if all(field in names for field in fields):
-        return itemgetter(*(names.index(field) for field in fields))
-    return attrgetter(*fields)
+def _values(rows: Sequence[Any], fields: tuple[str, ...], sequence: bool = False) -> Any:
+    """The values of ``fields`` of each row (a tuple per row if several), in row order: the
+    stored columns of ``JobRecords``, else read from each row (by index from named tuples).
+    An iterator unless ``sequence``."""
+    if isinstance(rows, JobRecords) and all(field in JobRecord._fields for field in fields):
+        columns = [rows.column(field) for field in fields]
+        if len(columns) == 1:
+            return columns[0]
+        values = zip(*columns, strict=True)
+    else:
+        names = getattr(type(rows[0]), "_fields", ()) if len(rows) else ()
+        if all(field in names for field in fields):
+            values = map(itemgetter(*(names.index(field) for field in fields)), rows)
+        else:
+            values = map(attrgetter(*fields), rows)
+    return list(values) if sequence else values
 
 
 def _array(rows: Sequence[Any], field: str, dtype: type) -> np.ndarray:
-    return np.fromiter(map(_getter(rows, (field,)), rows), dtype, len(rows))
+    return np.fromiter(_values(rows, (field,)), dtype, len(rows))
 
 
 def _codes(rows: Sequence[Any], fields: tuple[str, ...]) -> dict[str, tuple[np.ndarray, list[str]]]:
     """``job_codes`` of each of ``fields``: each distinct combination of their values numbered
     in one pass (by its first row), then each field's code looked up per combination."""
     seen: dict[Any, int] = {}
-    first = np.fromiter(map(seen.setdefault, map(_getter(rows, fields), rows), count()), np.int64, len(rows))
+    first = np.fromiter(map(seen.setdefault, _values(rows, fields), count()), np.int64, len(rows))
     combination = np.searchsorted(np.fromiter(seen.values(), np.int64, len(seen)), first)
     coded = {}
     for k, field in enumerate(fields):
@@ -222,20 +236,19 @@ def _join(jobs: Sequence[JobRecord], segments: Sequence[Segment]) -> np.ndarray:
     """``Columns.seg_job``: by the identity of the id strings (the engine's segments share their
     job's), sorted addresses and a binary search; by value, through a dict, for the rest."""
     n, m = len(jobs), len(segments)
-    get_id = attrgetter("job_id")
     result = np.full(m, -1, dtype=np.int64)
     if n and m:
-        address = np.fromiter(map(id, map(_getter(jobs, ("job_id",)), jobs)), np.uint64, n)
+        address = np.fromiter(map(id, _values(jobs, ("job_id",))), np.uint64, n)
         order = np.argsort(address, kind="stable")
         address = address[order]
-        wanted = np.fromiter(map(id, map(_getter(segments, ("job_id",)), segments)), np.uint64, m)
+        wanted = np.fromiter(map(id, _values(segments, ("job_id",))), np.uint64, m)
         at = np.searchsorted(address, wanted, side="right") - 1
         np.maximum(at, 0, out=at)
         hit = address[at] == wanted
         result[hit] = order[at[hit]]
     missing = np.flatnonzero(result < 0)
     if missing.size:
-        index = dict(zip(map(get_id, jobs), range(n), strict=True))
+        index = dict(zip(_values(jobs, ("job_id",)), range(n), strict=True))
         unknown: dict[str, int] = {}
         for k in missing.tolist():
             job_id = segments[k].job_id

@@ -164,7 +164,9 @@ def rejected_stats(jobs: Sequence[JobRecord]) -> dict[str, int | dict[str, int]]
     """{count, reasons: {reason: count}}: rejected jobs, by reason (an empty reason is "unspecified")."""
     reasons: dict[str, int] = {}
     if jobs:
-        for k in np.flatnonzero(Columns.of_jobs(jobs).status_is("rejected")).tolist():
-            reason = jobs[k].reason or "unspecified"
+        columns = Columns.of_jobs(jobs)
+        why = columns.job_values("reason")
+        for k in np.flatnonzero(columns.status_is("rejected")).tolist():
+            reason = why[k] or "unspecified"
             reasons[reason] = reasons.get(reason, 0) + 1
     return {"count": sum(reasons.values()), "reasons": {key: reasons[key] for key in sorted(reasons)}}
