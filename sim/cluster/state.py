@@ -108,6 +108,10 @@ class ClusterLayout:
         return ""
 
 
+# Moves of more whole nodes than this rebuild the index lists instead of editing them per node.
+WHOLE_BATCH = 8
+
+
 class ClusterView(Protocol):
     """What policies may read of the cluster (never mutate)."""
 
@@ -192,7 +196,11 @@ class ClusterState:
         layout = self.layout
         gpn = layout.gpus_per_node[gpu_type]
         free, node_pod, free_by_pod = self.free, layout.node_pod, self.free_by_pod
-        for node in placement.nodes:
+        nodes = placement.nodes
+        if len(nodes) > WHOLE_BATCH and (delta == gpn or delta == -gpn):
+            self._move_whole(nodes, gpu_type, delta)
+            return
+        for node in nodes:
             old = free[node]
             new = old + delta
             if new < 0 or new > gpn:
@@ -208,6 +216,30 @@ class ClusterState:
             elif new == gpn:
                 self.whole_free_by_pod[pod] += 1
         moved = delta * len(placement.nodes)
+        self.version_by_type[gpu_type] += 1
+        self.free_by_type[gpu_type] += moved
+        self.free_total += moved
+
+    def _move_whole(self, nodes: tuple[int, ...], gpu_type: str, delta: int) -> None:
+        """``move`` of whole nodes (all free to all held, or back): the two index lists are
+        rebuilt at once (set difference, sorted merge) instead of a search per node."""
+        gpn = abs(delta)
+        free, node_pod, whole = self.free, self.layout.node_pod, self.whole_free_by_pod
+        was, becomes = (gpn, 0) if delta < 0 else (0, gpn)
+        for node in nodes:
+            if free[node] != was:
+                raise SimError(f"node {node} would have {free[node] + delta} free GPUs of {gpn}")
+            free[node] = becomes
+            pod = node_pod[node]
+            self.free_by_pod[pod] += delta
+            whole[pod] += 1 if delta > 0 else -1
+        index = self.nodes_by_free[gpu_type]
+        taken = set(nodes)
+        if len(taken) != len(nodes):
+            raise SimError(f"placement {nodes} names a node twice")
+        index[was][:] = sorted(set(index[was]) - taken)  # in place: views of the lists stay true
+        index[becomes][:] = sorted(index[becomes] + list(nodes))
+        moved = delta * len(nodes)
         self.version_by_type[gpu_type] += 1
         self.free_by_type[gpu_type] += moved
         self.free_total += moved

@@ -108,6 +108,10 @@ def backfill(
     inf = math.inf
     # With one type, its free count is all the size test needs (refreshed at each start).
     free = free_by_type[only_type] if only_type else 0
+    # The reservation's shadow time and spare nodes for whole-node candidates, read again
+    # only after a start (the reservation changes only then).
+    shadow: float | None = None
+    spare = 0
     for job in candidates:
         need = gpus[job]
         if only_type:
@@ -127,10 +131,14 @@ def backfill(
         shape = (need, gpu_type)
         if requested[job] >= refused.get(shape, inf):
             continue
-        if reservation is not None and gpu_type == reservation.gpu_type:
-            gpn = reservation.gpus_per_node
-            # A job holding whole nodes (all of each node's GPUs) can be judged unplaced.
-            if need >= gpn and reservation.refuses_whole_nodes(-(-need // gpn), now + requested[job]):
+        if reservation is not None and gpu_type == reservation.gpu_type and need >= reservation.gpus_per_node:
+            # A job holding whole nodes (all of each node's GPUs) fares the same on any nodes:
+            # admits() refuses it if it is not gone by the shadow time at full speed (a
+            # placement only slows a job down) and takes more nodes than the head can spare.
+            # So it is refused without asking placement.
+            if shadow is None:  # (again) after a start: the reservation's state moved
+                shadow, spare = reservation.shadow, reservation.fits - reservation.needed
+            if now + requested[job] > shadow and -(-need // reservation.gpus_per_node) > spare:
                 refused[shape] = min(requested[job], refused.get(shape, inf))
                 continue
         placement = ctx.place(job)
@@ -143,6 +151,7 @@ def backfill(
             ctx.start(job, placement)
             started.append(job)
             refused.clear()
+            shadow = None
             if only_type:
                 free = free_by_type[only_type]
         else:

@@ -95,16 +95,6 @@ class HeadReservation:
                     break
         return changed, fits, last_end
 
-    def refuses_whole_nodes(self, nodes: int, end_at_best: float) -> bool:
-        """Would ``admits`` refuse a job taking ``nodes`` whole nodes, wherever placed?
-
-        A whole-node job's fate does not depend on which nodes it gets: it is refused when
-        it is not gone by the shadow time and the head would lose too many nodes. With
-        ``end_at_best`` its end at full speed (a placement can only slow it down), ``True``
-        is sure, so backfill need not look for a placement.
-        """
-        return end_at_best > self.shadow and self.fits - nodes < self.needed
-
     def admits(self, placement: Placement, gpu_type: str, gone_by_shadow: bool) -> bool:
         """May a job start now on ``placement`` without delaying the head?
 
