@@ -131,7 +131,12 @@ def backfill(
         shape = (need, gpu_type)
         if requested[job] >= refused.get(shape, inf):
             continue
-        if reservation is not None and gpu_type == reservation.gpu_type and need >= reservation.gpus_per_node:
+        if (
+            reservation is not None
+            and reservation.walked  # else placement first: a failed one needs no walk
+            and gpu_type == reservation.gpu_type
+            and need >= reservation.gpus_per_node
+        ):
             # A job holding whole nodes (all of each node's GPUs) fares the same on any nodes:
             # admits() refuses it if it is not gone by the shadow time at full speed (a
             # placement only slows a job down) and takes more nodes than the head can spare.
