@@ -1,8 +1,10 @@
 """Numpy columns of a run's job records and segments, for the metrics' vectorised passes.
 
-A big run leaves a million ``JobRecord`` and a million ``Segment`` tuples; a metric that
+A big run leaves a million job records and a million ``Segment`` tuples; a metric that
 loops over them in Python costs a second or more. ``Columns`` turns each field a metric
 needs into a numpy array, once (on first use), and the metrics compute on the arrays.
+Jobs stored as columns (``JobRecords``, as the engine leaves them) are read column by
+column, without making a ``JobRecord`` per job; a plain list of records works as well.
 
     Columns.of_records(records), .of_jobs(jobs), .of_segments(segments)
                        the columns of ``records`` (or of a bare list); inside
@@ -18,9 +20,9 @@ needs into a numpy array, once (on first use), and the metrics compute on the ar
 Values are bit-for-bit those of a loop over the records: the arithmetic is the same float64
 operations elementwise. Where a metric adds values up, it keeps the order of its formula's
 loop: ``np.bincount(codes, weights)`` adds each bin's values in input order (as a dict
-accumulating ``d[k] = d.get(k, 0.0) + x`` does), ``sequential_sum(a)`` is Python's ``sum``
-over the values in order, and ``np.sum`` / ``np.mean`` of the same values in the same order
-as before give the same result.
+accumulating ``d[k] = d.get(k, 0.0) + x`` does), ``sequential_sum(a)`` adds them one by
+one in order (as a Python loop or 3.11's ``sum`` does), and ``np.sum`` / ``np.mean`` of the
+same values in the same order as before give the same result.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ class Columns:
         def build() -> np.ndarray:
             nodes = _values(self.segments, ("nodes",))
             count = np.fromiter(map(str.count, nodes, repeat(";")), np.int64, len(self.segments))
-            return self.seg("gpus_per_node") * (count + 1)
+            return _array(self.segments, "gpus_per_node", np.float64) * (count + 1)
 
         return self._cached(("seg_gpus", ""), build)
 
