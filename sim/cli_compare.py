@@ -131,6 +131,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from sim.report.html import write_report
     from sim.report.sweep_plots import plot_sweeps
 
+    for name in args.dirs:  # a name the system refuses (too long, a NUL) is no directory either
+        if not _is_dir(Path(name)):
+            raise UserError(
+                "must be a gpusim results directory (written by gpusim run, compare or sweep: "
+                "with jobs.csv, comparison.json or sweep.json)",
+                source=name,
+            )
     paths = plot_sweeps(args)  # draws (and lists) the sweep directories, returns the others
     written = plot_results(paths)
     for path in paths:
@@ -140,3 +147,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
         for path in written:
             print(path)
     return 0
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False

@@ -51,7 +51,7 @@ def add_trace_parser(commands: Any) -> None:
 def cmd_trace_convert(args: argparse.Namespace) -> int:
     """Read IN, write OUT (and the cluster snippet), report drops and adjustments on stderr."""
     from sim.workload.readers import FORMATS, check_options, read_trace, write_rate_series
-    from sim.workload.trace_csv import write_trace_csv
+    from sim.workload.trace_csv import why, write_trace_csv
 
     options: dict[str, Any] = {}
     for flag, owner in FLAG_OPTIONS.items():
@@ -82,10 +82,9 @@ def cmd_trace_convert(args: argparse.Namespace) -> int:
             Path(args.cluster_out).write_text(
                 cluster_yaml(notes["cluster"], args.nodes or args.input), encoding="utf-8"
             )
-    except OSError as error:
-        raise UserError(
-            f"output file must be writable ({error.strerror})", source=str(error.filename or args.out)
-        ) from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the name
+        where = (error.filename if isinstance(error, OSError) else None) or args.out
+        raise UserError(f"output file must be writable ({why(error)})", source=str(where)) from None
     for line in report_lines(args.format, args.input, args.out, result):
         print(line, file=sys.stderr)
     if args.cluster_out:

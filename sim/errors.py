@@ -40,7 +40,8 @@ class UserError(SimError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        """The one-line form; a line break the user wrote (a key "a\\nb") shows as its escape."""
+        """The one-line form; a line break or control character the user wrote (a key "a\\nb")
+        shows as its escape sequence."""
         parts = []
         if self.source is not None:
             parts.append(self.source if self.line is None else f"{self.source}:{self.line}")
@@ -50,8 +51,11 @@ class UserError(SimError):
         return ": ".join(parts).translate(_LINE_BREAKS)
 
 
-# Every character str.splitlines() breaks a line at, as its escape sequence.
-_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+# Control characters (a tab aside) and every character str.splitlines() breaks a line at
+# (\n, \r, \x85, \u2028...), as their escape sequences: a message stays one readable line.
+_LINE_BREAKS = {
+    code: repr(chr(code))[1:-1] for code in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029] if code != 0x09
+}
 
 
 class ScenarioError(UserError):

@@ -33,6 +33,7 @@ from strategies import (
 from sim.errors import PolicyError, ScenarioError, UserError
 from sim.scenario import Scenario
 from sim.scenario.loader import MAX_DEPTH, load_scenario, scenario_from_data
+from sim.sweep.plan import make_plan
 from sim.sweep.spec import read_sweep
 
 FAST = settings(
@@ -44,8 +45,10 @@ FAST = settings(
 )
 SLOW = settings(FAST, max_examples=10_000)
 TRACE = "job_id,submit_time,gpus,duration\na,0,1,10\nb,5,2,20\n"
-LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
-ESCAPED = {ord(c): repr(c)[1:-1] for c in LINE_BREAKS}  # how a message shows a line break
+# What a message must not hold: control characters (a tab aside) and line breaks of any kind.
+CONTROL = [code for code in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029] if code != 0x09]
+LINE_BREAKS = "".join(map(chr, CONTROL))
+ESCAPED = {code: repr(chr(code))[1:-1] for code in CONTROL}  # how a message shows them
 OVERRIDE_PATHS = st.sampled_from(
     ["name", "seed", "horizon", "cluster.pods.0.nodes", "cluster.pods.0", "cluster.pods.5.nodes"]
     + ["workload.trace.path", "workload.trace.format", "scheduler", "scheduler.params.x", "placement"]
@@ -198,22 +201,6 @@ def test_fuzz_set_overrides(folder: Path, overrides: list[str]) -> None:
     _overrides(folder, overrides)
 
 
-@pytest.mark.slow
-@SLOW
-@given(st.data())
-def test_fuzz_scenario_loader_slow(folder: Path, data: st.DataObject) -> None:
-    """10,000 inputs for the loader, of every kind above in turn."""
-    kind = data.draw(st.sampled_from(["mutated", "data", "text", "overrides"]))
-    if kind == "mutated":
-        _mutated(folder, *data.draw(MUTATED))
-    elif kind == "data":
-        _from_data(folder, data.draw(PLAIN_DATA))
-    elif kind == "text":
-        _text(folder, data.draw(TEXTS_AND_BYTES))
-    else:
-        _overrides(folder, data.draw(OVERRIDES))
-
-
 # --- Regressions: each a crash (or hang) the fuzzer found, with its minimal input --------------
 
 
@@ -325,3 +312,80 @@ def test_regression_tiny_sample_interval(folder: Path) -> None:
     where = f"{folder / 'bad.yaml'}:{line_of(text, 'sample_interval')}"
     assert message == f"{where}: metrics.sample_interval: sample_interval must be >= 1 s (got 1e-06)"
     assert check_load(folder / "ok.yaml", dump(minimal_scenario() | {"metrics": {"sample_interval": "1s"}}))
+
+
+# --- Sweep files: read_sweep and make_plan share read_yaml and the loader ----------------------
+
+
+def minimal_sweep() -> dict[str, Any]:
+    return {
+        "name": "fuzz-sweep",
+        "base": "base.yaml",
+        "set": {"horizon": "1d"},
+        "axes": {"scheduler": ["easy", "fifo"], "cluster.pods.0.nodes": [2, 4]},
+        "replications": 2,
+        "warmup": "1h",
+    }
+
+
+def _sweep(folder: Path, data: Any) -> None:
+    (folder / "base.yaml").write_bytes(dump(minimal_scenario()))
+    path = folder / "sweep.yaml"
+    path.write_bytes(dump(data))
+    text = path.read_text(encoding="utf-8")
+    try:
+        plan = make_plan(read_sweep(path))
+    except UserError as error:
+        check_error(error, str(path), text)  # never --set: a sweep's overrides are its own lines
+    else:
+        assert len(plan.runs) == len(plan.values) * plan.replications
+        assert len({run.key for run in plan.runs}) <= len(plan.runs)
+
+
+SWEEPS = mutated_data(minimal_sweep()) | mutated_data(minimal_sweep() | {"base": minimal_scenario()})
+
+
+@FAST
+@given(SWEEPS)
+def test_fuzz_sweep_files(folder: Path, data: Any) -> None:
+    _sweep(folder, data)
+
+
+def test_regression_sweep_grid_too_big(folder: Path) -> None:
+    """Eight axes of ten values (10^8 cells) made make_plan raise MemoryError."""
+    axes = {f"a{i}": list(range(10)) for i in range(8)}
+    (folder / "base.yaml").write_bytes(dump(minimal_scenario()))
+    path = folder / "grid.yaml"
+    path.write_bytes(dump({"base": "base.yaml", "axes": axes}))
+    with pytest.raises(ScenarioError) as caught:
+        read_sweep(path)
+    rule = "sweep must have at most 100,000 runs, cells x replications (got 100,000,000 cells x 1)"
+    assert str(caught.value) == f"{path}:2: axes: {rule}"
+
+
+def test_regression_sweep_base_name_too_long(folder: Path) -> None:
+    """A 300-character base file name made make_plan raise OSError (File name too long)."""
+    path = folder / "long.yaml"
+    path.write_bytes(dump({"base": "b" * 300, "axes": {"scheduler": ["easy"]}}))
+    with pytest.raises(ScenarioError) as caught:
+        make_plan(read_sweep(path))
+    rule = "base must be a scenario file path or an inline scenario mapping"
+    assert str(caught.value) == f"{path}:1: base: {rule} (got '{'b' * 56}...)"
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.data())
+def test_fuzz_scenario_loader_slow(folder: Path, data: st.DataObject) -> None:
+    """10,000 inputs for the loader, of every kind above in turn."""
+    kind = data.draw(st.sampled_from(["mutated", "data", "text", "overrides", "sweep"]))
+    if kind == "mutated":
+        _mutated(folder, *data.draw(MUTATED))
+    elif kind == "data":
+        _from_data(folder, data.draw(PLAIN_DATA))
+    elif kind == "text":
+        _text(folder, data.draw(TEXTS_AND_BYTES))
+    elif kind == "overrides":
+        _overrides(folder, data.draw(OVERRIDES))
+    else:
+        _sweep(folder, data.draw(SWEEPS))

@@ -346,6 +346,8 @@ def _explain(error: Mapping[str, Any], data: Any) -> tuple[str, str]:
         model = _model_at(parts[:-1])
         keys = ", ".join(model.model_fields) if model is not None else ""
         return field, f"unknown key; valid keys here: {keys}" if keys else "unknown key (not in the schema)"
+    elif kind == "invalid_key":  # a key YAML read as a number, null or a boolean
+        message = f"key must be a string (got {show(error.get('input'))})"
     elif kind in ("model_type", "dict_type"):
         message = f"{subject} must be a mapping of keys to values"
     elif _SHOULD.match(msg):

@@ -19,6 +19,7 @@ rejects) on the line that wrote it. Mistakes read as the scenario loader's do:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ Loc = tuple[str, ...]
 """Where a value sits in the sweep file: its keys and list indices, as text."""
 
 _PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+MAX_RUNS = 100_000
+"""Most runs (cells x replications) a sweep may have: a grid of 8 axes of 10 values is 10^8 cells."""
 RESERVED = ("cell", "replication", "seed")
 """Columns of sweep.csv that an axis must not shadow (vary ``seed`` through replications)."""
 
@@ -77,11 +80,17 @@ class SweepFile(BaseModel):
     @field_validator("base")
     @classmethod
     def _base(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and value.strip() and _nameable(value):
             return value
         if isinstance(value, dict):
             return value
         raise ValueError("base must be a scenario file path or an inline scenario mapping")
+
+
+def _nameable(path: str) -> bool:
+    """Whether the system can name ``path``: no NUL, no part over 255 bytes, 4,096 in all."""
+    data = path.encode("utf-8", errors="surrogateescape")
+    return b"\0" not in data and len(data) < 4096 and all(len(part) <= 255 for part in data.split(b"/"))
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,13 @@ def read_sweep(path: str | Path) -> SweepSource:
         raise reader.error(where, "sweep must have either axes (a grid) or cells (a list), not both")
     if spec.cells is not None and not spec.cells:
         raise reader.error(("cells",), "cells must list at least one cell (got [])")
+    cells = math.prod(len(values) for values in spec.axes.values()) if spec.axes else len(spec.cells or ())
+    if cells * spec.replications > MAX_RUNS:
+        raise reader.error(
+            ("axes",) if spec.axes else ("cells",),
+            f"sweep must have at most {MAX_RUNS:,} runs, cells x replications "
+            f"(got {cells:,} cells x {spec.replications:,})",
+        )
     return reader
 
 

@@ -34,6 +34,11 @@ def open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8-sig", newline="")
 
 
+def why(error: OSError | ValueError) -> str:
+    """The system's reason a file could not be opened ("embedded null byte" for a NUL in its name)."""
+    return (error.strerror if isinstance(error, OSError) else None) or str(error)
+
+
 def _number(text: str, column: str, rule: str, ok, source: str, line: int) -> float:
     try:
         value = float(text)
@@ -52,8 +57,8 @@ def read_trace_csv(path: str | Path) -> JobTable:
     source = str(path)
     try:
         handle = open_text(path)
-    except OSError as error:
-        raise TraceError(f"trace file must be readable ({error.strerror})", source=source) from None
+    except (OSError, ValueError) as error:
+        raise TraceError(f"trace file must be readable ({why(error)})", source=source) from None
     table = JobTable()
     seen: set[str] = set()
     with handle:

@@ -7,7 +7,8 @@ not batch jobs: the reader returns no jobs but a request-rate series in
 
 The series counts requests and sums tokens in bins of ``bin`` seconds (default 60) from
 the first request: bin ``k`` covers ``[k * bin, (k + 1) * bin)``, every bin up to the last
-request is present (empty ones as zeros). Nothing is dropped: a malformed row is an error.
+request is present (empty ones as zeros), at most ``MAX_BINS`` of them: a request further
+from the first is an error. Nothing is dropped: a malformed row is an error.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.errors import show
 from sim.workload.jobs import JobTable
-from sim.workload.readers.common import TraceResult, csv_rows, integer, iso, timestamp
+from sim.workload.readers.common import TraceResult, csv_rows, fail, integer, iso, timestamp
 
 COLUMNS = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
 SERIES_COLUMNS = ("time", "requests", "context_tokens", "generated_tokens")
 DEFAULT_BIN = 60.0
+MAX_BINS = 1_000_000
+"""Most bins a series may have (a week in 1 s bins is 604,800): a request further on is an error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,7 @@ def read_azure_llm(path: str | Path, bin: float = DEFAULT_BIN) -> TraceResult:
     """No jobs; the request-rate series (``notes["series"]``) and its totals."""
     source = str(path)
     arrivals: list[tuple[float, int, int]] = []
+    lines: list[tuple[int, str]] = []
     for line, row in csv_rows(path, COLUMNS, source):
         arrival = timestamp(row["TIMESTAMP"], "TIMESTAMP", source, line)
         context = integer(row["ContextTokens"], "ContextTokens", source, line, "an integer >= 0", _natural)
@@ -51,7 +56,17 @@ def read_azure_llm(path: str | Path, bin: float = DEFAULT_BIN) -> TraceResult:
             row["GeneratedTokens"], "GeneratedTokens", source, line, "an integer >= 0", _natural
         )
         arrivals.append((arrival, context, generated))
+        lines.append((line, row["TIMESTAMP"]))
     first = min((a for a, _, _ in arrivals), default=0.0)
+    for (arrival, _, _), (line, text) in zip(arrivals, lines, strict=True):
+        if (arrival - first) // bin >= MAX_BINS:  # a float: 1e-300 s bins make it inf, not an int
+            raise fail(
+                f"TIMESTAMP must fall within {MAX_BINS:,} bins of {bin:g} s after the first request "
+                f"({iso(first)}) (got {show(text)})",
+                source,
+                line,
+                "TIMESTAMP",
+            )
     bins = int((max((a for a, _, _ in arrivals), default=0.0) - first) // bin) + 1 if arrivals else 0
     requests, contexts, generated_ = [0] * bins, [0] * bins, [0] * bins
     for arrival, context, generated in arrivals:

@@ -12,13 +12,13 @@ import csv
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sim.errors import TraceError, show
 from sim.workload.jobs import JobTable
-from sim.workload.trace_csv import open_text
+from sim.workload.trace_csv import open_text, why
 
 EPOCH = datetime(1970, 1, 1)
 
@@ -139,6 +139,8 @@ def timestamp(text: str, column: str, source: str, line: int) -> float:
     """Seconds since 1970 of a date and time like ``2017-10-09 07:01:55`` (naive = UTC)."""
     try:
         moment = datetime.fromisoformat(text)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
     except ValueError:
         raise fail(
             f"{column} must be a date and time like 2017-10-09 07:01:55 (got {show(text)})",
@@ -146,14 +148,22 @@ def timestamp(text: str, column: str, source: str, line: int) -> float:
             line,
             column,
         ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise fail(
+            f"{column} must be a date and time from year 1 to 9999 in UTC (got {show(text)})",
+            source,
+            line,
+            column,
+        ) from None
     return (moment - EPOCH).total_seconds()
 
 
 def iso(seconds: float) -> str:
-    """The date and time (UTC, no zone) of ``seconds`` since 1970."""
-    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(sep=" ")
+    """The date and time (UTC, no zone) of ``seconds`` since 1970; seconds if past year 9999."""
+    try:
+        return (EPOCH + timedelta(seconds=seconds)).isoformat(sep=" ")
+    except OverflowError:  # 9999-12-31 23:59:59.9999999 rounds up to year 10000
+        return f"{seconds!r} s after 1970-01-01"
 
 
 def csv_rows(
@@ -167,8 +177,8 @@ def csv_rows(
     source = source or str(path)
     try:
         handle = open_text(Path(path))
-    except OSError as error:
-        raise fail(f"trace file must be readable ({error.strerror})", source) from None
+    except (OSError, ValueError) as error:
+        raise fail(f"trace file must be readable ({why(error)})", source) from None
     with handle:
         try:
             rows = csv.reader(handle)

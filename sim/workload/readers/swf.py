@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sim.workload.readers.common import Columns, Drops, TraceResult, fail, integer, number
+from sim.workload.trace_csv import why
 
 FIELDS = (
     "job_number",
@@ -43,6 +44,7 @@ FIELDS = (
 SUBMIT, RUN, ALLOCATED, REQUESTED, REQUESTED_TIME, USER = 1, 3, 4, 7, 8, 11
 POOL_KEYS = ("MaxProcs", "MaxNodes")
 INTEGER_KEYS = (*POOL_KEYS, "UnixStartTime")
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def read_swf(path: str | Path) -> TraceResult:
@@ -111,15 +113,17 @@ def _lines(path: Path, source: str):
     """``(line number, stripped text)`` of each non-blank line; gzip is read transparently.
 
     Bytes are decoded as Latin-1, which never fails: data lines are ASCII, and comments in
-    old logs are not always UTF-8.
+    old logs are not always UTF-8. A UTF-8 byte order mark starting the file is skipped.
     """
     try:
         handle = _open_binary(path)
-    except OSError as error:
-        raise fail(f"trace file must be readable ({error.strerror})", source) from None
+    except (OSError, ValueError) as error:
+        raise fail(f"trace file must be readable ({why(error)})", source) from None
     with handle:
         try:
             for number_, raw_line in enumerate(handle, 1):
+                if number_ == 1:
+                    raw_line = raw_line.removeprefix(UTF8_BOM)  # else a first comment is a data line
                 text = raw_line.decode("latin-1").strip()
                 if text:
                     yield number_, text
