@@ -95,6 +95,7 @@ def one_run(scenario: Any, settings: list[str], engine: str) -> dict[str, Any]:
     from sim.api import resolve, run_workload
     from sim.cluster.state import ClusterLayout
     from sim.metrics import summarize
+    from sim.metrics.columns import shared
     from sim.metrics.slo import evaluate
     from sim.report import write_results
     from sim.workload.build import build_workload
@@ -125,9 +126,9 @@ def one_run(scenario: Any, settings: list[str], engine: str) -> dict[str, Any]:
         }
     records = run_workload(resolved, layout, workload)
     simulated = time.perf_counter()
-    services = evaluate(records)
-    summary = summarize(records, services, resolved)
-    with tempfile.TemporaryDirectory() as folder:
+    with shared(records), tempfile.TemporaryDirectory() as folder:  # as sim.run does
+        services = evaluate(records)
+        summary = summarize(records, services, resolved)
         write_results(Path(folder) / "run", scenario=resolved, records=records, summary=summary,
                       manifest={}, plots=False, services=services)  # fmt: skip
     done = time.perf_counter()

@@ -211,6 +211,7 @@ def run(
     ``InvariantError``.
     """
     from sim.metrics import summarize
+    from sim.metrics.columns import shared
     from sim.metrics.slo import evaluate
     from sim.report.writer import write_results
 
@@ -218,31 +219,35 @@ def run(
     began = time.perf_counter()
     records = simulate(resolved, on_progress, check)
     wall = time.perf_counter() - began
-    services = evaluate(records)
-    summary = summarize(records, services, resolved)
-    out_dir = None
-    if out is not None:
-        manifest = {
-            "seed": resolved.seed,
-            "version": __version__,
-            "wall_time_s": round(wall, 3),
-            "events": records.events,
-            "jobs": len(records.jobs),
-            "dropped_trace_rows": records.dropped,
-        }
-        if check:
-            manifest["checked"] = True
-        if records.stopped_at is not None:
-            manifest["stopped_at"] = records.stopped_at
-            manifest["stopped_by"] = _active.signal if _active is not None and _active.signal else "request"
-        out_dir = write_results(
-            Path(out),
-            scenario=resolved,
-            records=records,
-            summary=summary,
-            manifest=manifest,
-            plots=plots,
-            services=services,
-            complete=records.stopped_at is None,
-        )
+    # One set of metric columns for the summary and the files (bills, energy) alike.
+    with shared(records):
+        services = evaluate(records)
+        summary = summarize(records, services, resolved)
+        out_dir = None
+        if out is not None:
+            manifest = {
+                "seed": resolved.seed,
+                "version": __version__,
+                "wall_time_s": round(wall, 3),
+                "events": records.events,
+                "jobs": len(records.jobs),
+                "dropped_trace_rows": records.dropped,
+            }
+            if check:
+                manifest["checked"] = True
+            if records.stopped_at is not None:
+                manifest["stopped_at"] = records.stopped_at
+                manifest["stopped_by"] = (
+                    _active.signal if _active is not None and _active.signal else "request"
+                )
+            out_dir = write_results(
+                Path(out),
+                scenario=resolved,
+                records=records,
+                summary=summary,
+                manifest=manifest,
+                plots=plots,
+                services=services,
+                complete=records.stopped_at is None,
+            )
     return Result(resolved, records, summary, wall, out_dir)
