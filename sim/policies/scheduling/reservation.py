@@ -77,19 +77,18 @@ class HeadReservation:
         if fits < goal:
             for estimated_end, _, job in ctx.running_of_type(self.gpu_type):
                 placement = placements[job]
-                assert placement is not None
-                held = placement.gpus_per_node
+                held = placement.gpus_per_node  # type: ignore[union-attr]
                 if held == gpn:
                     # Whole nodes go from 0 to gpn free; no later candidate can sit on them now.
-                    fits += len(placement.nodes)
-                else:
-                    for node in placement.nodes:
-                        before = changed.get(node)
-                        if before is None:
-                            before = free[node]
-                        after = changed[node] = before + held
-                        if before < threshold <= after:
-                            fits += 1
+                    fits += len(placement.nodes)  # type: ignore[union-attr]
+                else:  # fewer GPUs than a node: always inside one node (the engine checks)
+                    node = placement.nodes[0]  # type: ignore[union-attr]
+                    before = changed.get(node, -1)
+                    if before < 0:
+                        before = free[node]
+                    after = changed[node] = before + held
+                    if before < threshold <= after:
+                        fits += 1
                 last_end = estimated_end
                 if fits >= goal:
                     break
