@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, NamedTuple, overload
+from typing import Any, NamedTuple
 
 STATUSES = ("completed", "failed", "cancelled", "rejected", "balked", "unfinished")
 
@@ -60,57 +60,57 @@ class JobRecord(NamedTuple):
         return self.start_time - self.submit_time
 
 
-class JobRecords(Sequence[JobRecord]):
-    """A run's job records, stored as columns; each ``JobRecord`` is made when asked for.
+class Rows(Sequence[Any]):
+    """Records of one named-tuple type stored as columns; a record is made when asked for.
 
-    A million jobs as named tuples cost ~210 MB and the time to build them; as columns
-    they cost the lists the engine had anyway. It reads like a list of ``JobRecord``s
-    (length, index, slice, iteration, equality with a list); ``column(name)`` gives a
-    field's values without making records (what metrics and the writer use).
+    A million records as named tuples cost ~130-210 MB and the time to build them; as
+    columns they cost one list slot per field. It reads like a list of records (length,
+    index, slice, iteration, equality with a list); ``column(name)`` gives a field's values
+    without making records (what metrics and the writer use). Subclasses name the type.
     """
 
     __slots__ = ("_columns",)
+    row: type[tuple] = tuple
 
     def __init__(self, columns: Sequence[Sequence[Any]]) -> None:
-        if len(columns) != len(JobRecord._fields) or len({len(c) for c in columns}) > 1:
-            raise ValueError(f"JobRecords needs {len(JobRecord._fields)} columns of one length")
+        fields = self.row._fields  # type: ignore[attr-defined]
+        if len(columns) != len(fields) or len({len(c) for c in columns}) > 1:
+            raise ValueError(f"{type(self).__name__} needs {len(fields)} columns of one length")
         self._columns = tuple(columns)
 
     def column(self, name: str) -> Sequence[Any]:
-        """One field of every job, in job order (the stored list: do not modify it)."""
-        return self._columns[_FIELD_INDEX[name]]
+        """One field of every record, in order (the stored list: do not modify it)."""
+        return self._columns[self.row._fields.index(name)]  # type: ignore[attr-defined]
 
     def __len__(self) -> int:
         return len(self._columns[0])
 
-    @overload
-    def __getitem__(self, index: int) -> JobRecord: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[JobRecord]: ...
-
-    def __getitem__(self, index: int | slice) -> JobRecord | list[JobRecord]:
+    def __getitem__(self, index: int | slice) -> Any:
+        make = partial(tuple.__new__, self.row)
         if isinstance(index, slice):
-            return list(map(_make_job, zip(*(column[index] for column in self._columns), strict=True)))
-        return _make_job(tuple(column[index] for column in self._columns))
+            return list(map(make, zip(*(column[index] for column in self._columns), strict=True)))
+        return make(tuple(column[index] for column in self._columns))
 
-    def __iter__(self) -> Iterator[JobRecord]:
-        return map(_make_job, zip(*self._columns, strict=True))
+    def __iter__(self) -> Iterator[Any]:
+        return map(partial(tuple.__new__, self.row), zip(*self._columns, strict=True))
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, JobRecords | list | tuple):
+        if isinstance(other, Rows | list | tuple):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
     def __repr__(self) -> str:
-        return f"JobRecords({len(self)} jobs)"
+        return f"{type(self).__name__}({len(self)} rows)"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (JobRecords, (self._columns,))
+        return (type(self), (self._columns,))
 
 
-_FIELD_INDEX = {name: k for k, name in enumerate(JobRecord._fields)}
-_make_job = partial(tuple.__new__, JobRecord)
+class JobRecords(Rows):
+    """A run's ``JobRecord``s as columns (``Rows``)."""
+
+    __slots__ = ()
+    row = JobRecord
 
 
 JOB_COLUMNS = (
@@ -165,6 +165,13 @@ class Segment(NamedTuple):
 SEGMENT_COLUMNS = Segment._fields
 
 
+class SegmentRows(Rows):
+    """A run's ``Segment``s as columns (``Rows``), in the order they ended."""
+
+    __slots__ = ()
+    row = Segment
+
+
 @dataclass(frozen=True, slots=True)
 class RunRecords:
     """Everything one simulation produced, before any metric.
@@ -183,7 +190,7 @@ class RunRecords:
     end_time: float
     horizon: float | None
     events: int
-    segments: list[Segment] = field(default_factory=list)
+    segments: Sequence[Segment] = field(default_factory=list)  # a list, or SegmentRows
     dropped: dict[str, int] = field(default_factory=dict)  # trace rows the reader dropped, by reason
     extra: dict[str, float] = field(default_factory=dict)
     services: tuple[Any, ...] = ()  # the inference service plans (sim.workload.inference.ServicePlan)

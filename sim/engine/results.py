@@ -13,7 +13,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from sim.cluster.state import Placement
-from sim.records import JobRecords, RunRecords, Segment
+from sim.records import JobRecords, RunRecords, Segment, SegmentRows
 
 if TYPE_CHECKING:
     from sim.engine.core import Engine
@@ -48,7 +48,7 @@ def collect(engine: Engine) -> RunRecords:
         if placement is not None:
             start = engine._segment_start[job]
             log.record(job, start, engine.clock.now, placement, end_reason, engine._overhead[job])
-    pods_of, held, cost, segments = log.pods_of, log.held, log.cost, log.segments
+    pods_of, held, cost, segments = log.pods_of, log.held, log.cost, SegmentRows(log.columns)
     status, reason, end = list(jobs.outcome), [""] * n, list(engine.end_time)
     market = engine.market
     balked = market.balked if market is not None else {}
@@ -106,9 +106,10 @@ def collect(engine: Engine) -> RunRecords:
 class SegmentLog:
     """Segments recorded as they end, with what each job's record needs of them.
 
-    ``record`` makes the final ``Segment`` at once (node labels and pod names looked up
-    per node), so a run keeps no placement of a finished job; per job it keeps the pods it
-    ran in (segment order, each once), the GPUs its last segment held and its cost so far.
+    ``record`` appends the final ``Segment`` fields at once (node labels and pod names looked
+    up per node) to one list per field, so a run keeps no placement of a finished job; per
+    job it keeps the pods it ran in (segment order, each once), the GPUs its last segment
+    held and its cost so far.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -122,7 +123,8 @@ class SegmentLog:
             for node in range(pod.first_node, pod.end_node)
         ]
         self._charge = _price_functions(engine)[1]
-        self.segments: list[Segment] = []
+        # The Segment fields as columns (SegmentRows at the end): one list slot per field.
+        self.columns: tuple[list[Any], ...] = tuple([] for _ in Segment._fields)
         self.pods_of = [""] * n
         self.held = [0] * n
         self.cost = [0.0] * n
@@ -145,22 +147,16 @@ class SegmentLog:
         self.held[job] = gpus
         if self._charge is not None:
             self.cost[job] += self._charge(gpu_type, jobs.tier[job], gpus, start, end)
-        self.segments.append(
-            tuple.__new__(
-                Segment,
-                (
-                    jobs.job_id[job],
-                    start,
-                    end,
-                    gpu_type,
-                    placement.gpus_per_node,
-                    labels,
-                    pods,
-                    reason,
-                    overhead,
-                ),
-            )
-        )
+        columns = self.columns  # Segment fields, in order
+        columns[0].append(jobs.job_id[job])
+        columns[1].append(start)
+        columns[2].append(end)
+        columns[3].append(gpu_type)
+        columns[4].append(placement.gpus_per_node)
+        columns[5].append(labels)
+        columns[6].append(pods)
+        columns[7].append(reason)
+        columns[8].append(overhead)
 
 
 def _price_functions(engine: Engine) -> tuple[Any, Any]:

@@ -36,7 +36,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from sim.records import JobRecord, JobRecords, RunRecords, Segment
+from sim.records import JobRecord, Rows, RunRecords, Segment
 
 JOB_CATEGORIES = ("tenant", "job_class", "gpu_type", "status", "tier")
 SEGMENT_CATEGORIES = ("gpu_type", "pods")
@@ -196,9 +196,9 @@ def first_appearance(codes: np.ndarray) -> np.ndarray:
 
 def _values(rows: Sequence[Any], fields: tuple[str, ...], sequence: bool = False) -> Any:
     """The values of ``fields`` of each row (a tuple per row if several), in row order: the
-    stored columns of ``JobRecords``, else read from each row (by index from named tuples).
-    An iterator unless ``sequence``."""
-    if isinstance(rows, JobRecords) and all(field in JobRecord._fields for field in fields):
+    stored columns of ``Rows`` (``JobRecords``, ``SegmentRows``), else read from each row
+    (by index from named tuples). An iterator unless ``sequence``."""
+    if isinstance(rows, Rows) and all(field in rows.row._fields for field in fields):  # type: ignore[attr-defined]
         columns = [rows.column(field) for field in fields]
         if len(columns) == 1:
             return columns[0]

@@ -40,7 +40,7 @@ from sim.metrics import json_ready
 from sim.metrics.billing import BILL_COLUMNS, bill_rows, sla_credits
 from sim.metrics.energy import energy_by_tenant
 from sim.metrics.slo import SERVICE_COLUMNS, GroupResult, evaluate, service_rows
-from sim.records import JOB_COLUMNS, SEGMENT_COLUMNS, JobRecord, JobRecords, RunRecords, Segment
+from sim.records import JOB_COLUMNS, SEGMENT_COLUMNS, JobRecord, JobRecords, Rows, RunRecords, Segment
 from sim.scenario.schema import Scenario
 
 
@@ -141,8 +141,12 @@ def _job_chunks(jobs: Sequence[JobRecord]) -> Iterator[list[Sequence[object]]]:
 
 
 def _segment_chunks(segments: Sequence[Segment]) -> Iterator[list[Sequence[object]]]:
+    stored = [segments.column(name) for name in SEGMENT_COLUMNS] if isinstance(segments, Rows) else None
     for first in range(0, len(segments), CHUNK_ROWS):
-        yield list(zip(*segments[first : first + CHUNK_ROWS], strict=True))
+        if stored is not None:
+            yield [column[first : first + CHUNK_ROWS] for column in stored]
+        else:
+            yield list(zip(*segments[first : first + CHUNK_ROWS], strict=True))
 
 
 def jobs_csv(jobs: Sequence[JobRecord]) -> str:
