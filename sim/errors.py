@@ -48,7 +48,7 @@ class UserError(SimError):
         if self.field:
             parts.append(self.field)
         parts.append(self.message)
-        return ": ".join(parts).translate(_LINE_BREAKS)
+        return one_line(": ".join(parts))
 
 
 # Control characters (a tab aside) and every character str.splitlines() breaks a line at
@@ -56,6 +56,11 @@ class UserError(SimError):
 _LINE_BREAKS = {
     code: repr(chr(code))[1:-1] for code in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029] if code != 0x09
 }
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character and line break escaped: ``a\\nb`` for a newline."""
+    return text.translate(_LINE_BREAKS)
 
 
 class ScenarioError(UserError):
