@@ -117,6 +117,9 @@ class Engine:
         self.queue = JobQueue(n)
         self._pending = JobQueue(n)
         self._queue_by_type = {gpu_type: JobQueue(n) for gpu_type in layout.gpu_types}
+        # The sorted running lists and per-type queues, kept only if something reads them: a
+        # scheduler that does not (``Scheduler.reads_views``: fifo) spares their upkeep.
+        self._views = scheduler.reads_views or spot_notice > 0 or check
         # Running jobs per GPU type, sorted by (estimated end, start order); ``running`` merges them.
         self._running_by_type: dict[str, list[tuple[float, int, int]]] = {t: [] for t in layout.gpu_types}
         self._running_merged: tuple[int, list[tuple[float, int, int]]] = (-1, [])
@@ -175,7 +178,8 @@ class Engine:
             1.0 if self._no_slowdown else self.placer.slowdown(placement, self.layout)
         )
         key = (now + self.estimate_left[job] * factor, self._started, job)
-        bisect.insort(self._running_by_type[gpu_type], key)
+        if self._views:
+            bisect.insort(self._running_by_type[gpu_type], key)
         self._running_key[job] = key
         self._started += 1
         self._running_changes += 1
@@ -214,6 +218,7 @@ class Engine:
     @property
     def running(self) -> list[tuple[float, int, int]]:
         """All running jobs as ``(estimated end, start order, job)``, sorted (merged per type on demand)."""
+        self._need_views()
         lists = self._running_by_type
         if len(lists) == 1:
             return next(iter(lists.values()))
@@ -225,11 +230,19 @@ class Engine:
 
     def running_of_type(self, gpu_type: str) -> list[tuple[float, int, int]]:
         """The running jobs of one GPU type, sorted as ``running``."""
+        self._need_views()
         return self._running_by_type[gpu_type]
 
     def queue_of_type(self, gpu_type: str) -> JobQueue:
         """The queued jobs of one GPU type, in queue order (a view the engine keeps)."""
+        self._need_views()
         return self._queue_by_type[gpu_type]
+
+    def _need_views(self) -> None:
+        if not self._views:
+            raise SimError(
+                f"scheduler {self.scheduler.name!r} reads running or per-type views: set reads_views"
+            )
 
     def slowdown(self, placement: Placement) -> float:
         return self.placer.slowdown(placement, self.layout)
@@ -350,7 +363,8 @@ class Engine:
         jobs = self.jobs
         gpu_type, gpus = jobs.gpu_type[job], jobs.gpus[job]
         self.queue.add(job)
-        self._queue_by_type[gpu_type].add(job)
+        if self._views:
+            self._queue_by_type[gpu_type].add(job)
         self._queued_gpus[jobs.job_class[job]] += gpus
         self._queued_by_type[gpu_type] += gpus
 
@@ -359,7 +373,8 @@ class Engine:
         jobs = self.jobs
         gpu_type, gpus = jobs.gpu_type[job], jobs.gpus[job]
         self.queue.remove(job)
-        self._queue_by_type[gpu_type].remove(job)
+        if self._views:
+            self._queue_by_type[gpu_type].remove(job)
         self._queued_gpus[jobs.job_class[job]] -= gpus
         self._queued_by_type[gpu_type] -= gpus
 
@@ -424,11 +439,14 @@ class Engine:
         self.cluster.move(placement, self.jobs.gpu_type[job], placement.gpus_per_node)
         self._running_jobs[self.jobs.job_class[job]] -= 1
         key = self._running_key[job]
-        of_type = self._running_by_type[self.jobs.gpu_type[job]]
-        index = bisect.bisect_left(of_type, key) if key is not None else -1
-        if index < 0 or index == len(of_type) or of_type[index] != key:
-            raise SimError(f"job {self.jobs.job_id[job]} stopped but is not in the running list")
-        del of_type[index]
+        if key is None:
+            raise SimError(f"job {self.jobs.job_id[job]} stopped but is not running")
+        if self._views:
+            of_type = self._running_by_type[self.jobs.gpu_type[job]]
+            index = bisect.bisect_left(of_type, key)
+            if index == len(of_type) or of_type[index] != key:
+                raise SimError(f"job {self.jobs.job_id[job]} stopped but is not in the running list")
+            del of_type[index]
         self._running_changes += 1
         self._running_key[job] = None
         self.placements[job] = None

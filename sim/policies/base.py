@@ -118,6 +118,9 @@ class Scheduler(ABC):
     """Decides which queued jobs start now. Override ``select`` only."""
 
     name: str = ""
+    # Whether ``select`` reads ``ctx.running``, ``running_of_type`` or ``queue_of_type``: if
+    # not (fifo), the engine does not keep those sorted views, and reading one is an error.
+    reads_views: bool = True
 
     @abstractmethod
     def select(self, ctx: SchedulingContext) -> None:

@@ -28,5 +28,7 @@ class Fifo(Scheduler):
     Tie-breaking: queue order only. Complexity: O(started + 1) placements per pass.
     """
 
+    reads_views = False  # only the queue's head: the engine need not keep sorted views
+
     def select(self, ctx: SchedulingContext) -> None:
         start_heads(ctx)
