@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 from strategies import (
     FUZZ_TRACE,
@@ -88,8 +88,12 @@ def check_load(path: Path, data: bytes, overrides: tuple[str, ...] = ()) -> Scen
     try:
         scenario = load_scenario(path, overrides)
     except UserError as error:
+        if currently_in_test_context():
+            event("refused")
         check_error(error, "--set" if error.source == "--set" else str(path), text)
         return None
+    if currently_in_test_context():
+        event("loaded")
     assert isinstance(scenario, Scenario)
     assert scenario.workload.trace is None or Path(scenario.workload.trace.path).is_file()
     return scenario

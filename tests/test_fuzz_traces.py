@@ -12,6 +12,7 @@ examples per reader (``pytest -m slow``).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import math
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import TraceError, UserError
@@ -62,11 +63,31 @@ def noisy(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
     return st.one_of(valid.map(str), valid.map(str), valid.map(str), valid.map(str), NOISE, TEXT)
 
 
+def text_of(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
+    return valid.map(str)
+
+
+ROW_ID = st.just("")  # replaced by a unique id per row: duplicates come from the edits
+# (row, column, text) edits of a file's rows: most files get none or one, so that most reads
+# meet a single mistake, or none, rather than several at once.
+FIELD_EDITS = st.sampled_from([0, 0, 0, 0, 1, 1, 2, 3]).flatmap(
+    lambda n: st.lists(
+        st.tuples(st.integers(0, 99), st.integers(0, 99), NOISE | TEXT), min_size=n, max_size=n
+    )
+)
+
 SECONDS = st.integers(0, 10_000) | st.floats(0, 1e6, allow_nan=False)
 WORDS = st.sampled_from(["a", "b", "sme", "default", "B200", "g", "6214e9", "x y", ""])
-STAMPS = st.datetimes(timezones=st.none() | st.timezones()).map(
-    lambda moment: moment.isoformat(sep=" ")
-) | st.sampled_from(["2017-10-09 07:01:55", "2023-11-16 18:15:46.6805900", "0001-01-01 00:00:00+01:00"])
+# Mostly a week in 2023 (an Azure series in 60 s bins spans at most 1,000,000 bins), in any
+# zone; some from any year.
+STAMPS = st.one_of(
+    st.datetimes(dt.datetime(2023, 11, 13), dt.datetime(2023, 11, 20), timezones=st.none() | st.timezones()),
+    st.datetimes(dt.datetime(2023, 11, 13), dt.datetime(2023, 11, 20)),
+    st.datetimes(timezones=st.none() | st.timezones()),
+).map(lambda moment: moment.isoformat(sep=" ")) | st.sampled_from(
+    ["2017-10-09 07:01:55", "2023-11-16 18:15:46.6805900", "0001-01-01 00:00:00+01:00"]
+)
+ONE_IN = {n: st.sampled_from([False] * (n - 1) + [True]) for n in (4, 8, 10, 20)}
 
 
 @dataclass
@@ -80,60 +101,60 @@ class Case:
 
 
 def _row_values(fmt: str) -> dict[str, st.SearchStrategy[str]]:
-    """Each column of ``fmt``: its values as text, perhaps mutated."""
+    """Each column of ``fmt``: valid values as text (the id: ROW_ID, filled in per row)."""
     if fmt == "csv":
         return {
-            "job_id": noisy(st.sampled_from(["j1", "j2", "j3", "a b", "7"]) | st.integers(0, 50)),
-            "submit_time": noisy(SECONDS),
-            "gpus": noisy(st.integers(1, 16)),
-            "duration": noisy(SECONDS.filter(bool)),
-            "requested_time": noisy(SECONDS.filter(bool)) | st.just(""),
-            "tenant": noisy(WORDS),
-            "job_class": noisy(WORDS),
-            "gpu_type": noisy(WORDS | st.just("B200|g")),
-            "priority": noisy(st.integers(-5, 5)) | st.just(""),
-            "tier": noisy(st.sampled_from([*TIERS, ""])),
+            "job_id": ROW_ID,
+            "submit_time": text_of(SECONDS),
+            "gpus": text_of(st.integers(1, 16)),
+            "duration": text_of(SECONDS.filter(bool)),
+            "requested_time": text_of(SECONDS.filter(bool)) | st.just(""),
+            "tenant": text_of(WORDS),
+            "job_class": text_of(WORDS),
+            "gpu_type": text_of(WORDS | st.just("B200|g")),
+            "priority": text_of(st.integers(-5, 5)) | st.just(""),
+            "tier": text_of(st.sampled_from([*TIERS, ""])),
         }
     if fmt == "philly":
         return {
-            "timestamp": noisy(STAMPS),
-            "duration": noisy(SECONDS),
-            "num_gpus": noisy(st.integers(0, 16)),
-            "gpu_time": noisy(SECONDS),
-            "cluster": noisy(WORDS),
+            "timestamp": text_of(STAMPS),
+            "duration": text_of(SECONDS),
+            "num_gpus": text_of(st.integers(0, 16)),
+            "gpu_time": text_of(SECONDS),
+            "cluster": text_of(WORDS),
         }
     if fmt == "openb":
         return {
-            "name": noisy(st.sampled_from(["p1", "p2", "p3", "openb-pod-0017"])),
-            "num_gpu": noisy(st.integers(0, 8)),
-            "gpu_milli": noisy(st.sampled_from([1000, 500, 0, 1001])),
-            "creation_time": noisy(SECONDS),
-            "deletion_time": noisy(SECONDS) | st.just(""),
-            "scheduled_time": noisy(SECONDS) | st.just(""),
-            "gpu_spec": noisy(st.sampled_from(["", "nan", "V100M16", "V100M16|V100M32", "|", "A10|"])),
-            "qos": noisy(st.sampled_from(["LS", "BE", "Burstable", ""])),
+            "name": ROW_ID,
+            "num_gpu": text_of(st.integers(0, 8)),
+            "gpu_milli": text_of(st.sampled_from([1000, 1000, 1000, 500, 0, 1001])),
+            "creation_time": text_of(SECONDS),
+            "deletion_time": text_of(SECONDS) | st.just(""),
+            "scheduled_time": text_of(SECONDS) | st.just(""),
+            "gpu_spec": text_of(st.sampled_from(["", "nan", "V100M16", "V100M16|V100M32", "|", "A10|"])),
+            "qos": text_of(st.sampled_from(["LS", "BE", "Burstable", ""])),
         }
     if fmt == "azure-llm":
         return {
-            "TIMESTAMP": noisy(STAMPS),
-            "ContextTokens": noisy(st.integers(0, 10_000)),
-            "GeneratedTokens": noisy(st.integers(0, 1000)),
+            "TIMESTAMP": text_of(STAMPS),
+            "ContextTokens": text_of(st.integers(0, 10_000)),
+            "GeneratedTokens": text_of(st.integers(0, 1000)),
         }
     raise AssertionError(fmt)
 
 
 ROWS = {fmt: _row_values(fmt) for fmt in ("csv", "philly", "openb", "azure-llm")}
 # Built once: a strategy made inside a draw costs more to set up than to draw from.
-HEADER_EDITS = st.sampled_from(["none"] * 6 + ["drop", "duplicate", "unknown", "spaces", "upper", "empty"])
-ROW_CUTS = st.sampled_from(["none"] * 8 + ["short", "long"])
+HEADER_EDITS = st.sampled_from(["none"] * 18 + ["drop", "duplicate", "unknown", "spaces", "upper", "empty"])
+ROW_CUTS = st.sampled_from(["none"] * 18 + ["short", "long"])
 TERMINATORS = st.sampled_from(["\n", "\r\n", "\r"])
 QUOTING = st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])
 BOMS = st.sampled_from(["", "", "", "\ufeff"])
-BYTE_EDITS = st.sampled_from(["plain"] * 6 + ["gzip", "salt", "cut", "random"])
+BYTE_EDITS = st.sampled_from(["plain"] * 12 + ["gzip", "gzip", "salt", "cut", "random"])
 SWF_KEYS = st.lists(st.sampled_from([*INTEGER_KEYS, "Computer", "Note", "Max Procs"]), max_size=4)
-SWF_LINES = st.sampled_from(["row"] * 8 + ["short", "long", "comment", "blank"])
+SWF_LINES = st.sampled_from(["row"] * 16 + ["short", "long", "comment", "blank"])
 SWF_SPACES = st.sampled_from([" ", "\t", "  "])
-BINS = st.sampled_from([1, 60, 0.5, 1e-300, 1e300, 0, -1, math.nan, True, "60"])
+BINS = st.sampled_from([60, 60, 60, 1, 0.5, 3600, 1e-300, 1e300, 0, -1, math.nan, True, "60"])
 CLUSTERS = WORDS | st.lists(WORDS, max_size=3) | st.integers(-1, 5)
 NODE_ROWS = st.lists(
     st.tuples(noisy(st.sampled_from(["n1", "n2", "n3"])), noisy(st.integers(0, 8)), noisy(WORDS)), max_size=5
@@ -187,15 +208,22 @@ def csv_case(draw: st.DrawFn, fmt: str) -> Case:
         header = []
     rows = []
     columns = ROWS[fmt]
-    for _ in range(draw(st.integers(0, 6))):
+    for index in range(draw(st.integers(0, 6))):
         row = [draw(columns.get(name.strip(), NOISE)) for name in header]
+        row = [
+            f"j{index}" if columns.get(name.strip()) is ROW_ID else text
+            for name, text in zip(header, row, strict=True)
+        ]
         cut = draw(ROW_CUTS)
         if cut == "short" and row:
             row.pop()
         elif cut == "long":
             row.append(draw(NOISE))
         rows.append(row)
-    if rows and draw(st.booleans()):
+    for at, column, text in draw(FIELD_EDITS):
+        if rows and rows[at % len(rows)]:
+            rows[at % len(rows)][column % len(rows[at % len(rows)])] = text
+    if rows and draw(ONE_IN[8]):
         rows.insert(draw(st.integers(0, len(rows))), list(pick(draw, rows)))  # a duplicate id
     buffer = io.StringIO()
     writer = csv.writer(
@@ -206,7 +234,7 @@ def csv_case(draw: st.DrawFn, fmt: str) -> Case:
     writer.writerow(header)
     counted = 0
     for row in rows:
-        if draw(st.integers(0, 9)) == 0:
+        if draw(ONE_IN[10]):
             buffer.write("\n")  # a blank line: skipped, not a row
         writer.writerow(row)
         counted += row != [] and row != [""]
@@ -250,44 +278,41 @@ SWF_VALUES = [
     *[st.integers(-1, 5)] * 6,
 ]
 SWF_ROW = st.tuples(*SWF_VALUES).map(lambda values: [str(v) for v in values])
-NOISY_FIELDS = st.lists(st.tuples(st.integers(0, len(FIELDS) - 1), NOISE | TEXT), max_size=2)
 
 
 @st.composite
 def swf_case(draw: st.DrawFn) -> Case:
     """An SWF log: header comments (perhaps with bad integers), data lines, stray lines."""
-    lines, rows, known = [], 0, True
-    for key in draw(SWF_KEYS):
-        lines.append(f"; {key}: {draw(SWF_HEADER_VALUES)}")
-    for _ in range(draw(st.integers(0, 6))):
-        fields = draw(SWF_ROW)
-        for index, text in draw(NOISY_FIELDS):
-            fields[index] = text
+    lines: list[str | list[str]] = [f"; {key}: {draw(SWF_HEADER_VALUES)}" for key in draw(SWF_KEYS)]
+    for number in range(1, draw(st.integers(0, 6)) + 1):
+        fields = [str(number), *draw(SWF_ROW)[1:]]
         kind = draw(SWF_LINES)
         if kind == "short":
             fields.pop(draw(st.integers(0, len(fields) - 1)))
         elif kind == "long":
             fields.append("0")
-        line = draw(SWF_SPACES).join(fields)
-        if kind == "comment":
-            line = ";" + line
-        elif kind == "blank":
-            line = "   "
-        else:
-            rows += 1
-            # The reader splits Latin-1 text at whitespace: an empty field, or one with a space
-            # (or a byte like 0x85 or 0xa0 in its UTF-8), changes the count; a leading ';' a comment.
-            read_as = [f.encode().decode("latin-1") for f in fields]
-            known &= all(f and not any(c.isspace() for c in f) for f in read_as)
-            known &= not read_as[0].startswith(";")
-        lines.append(line)
-    return finish(draw, "\n".join(lines) + "\n", rows if known else None)
+        lines.append(";" + " ".join(fields) if kind == "comment" else "   " if kind == "blank" else fields)
+    data = [line for line in lines if isinstance(line, list)]
+    for at, column, text in draw(FIELD_EDITS):
+        if data:
+            data[at % len(data)][column % len(data[at % len(data)])] = text
+    # The reader splits Latin-1 text at whitespace: an empty field, or one with a space (or a
+    # byte like 0x85 or 0xa0 in its UTF-8), changes the count; a leading ';' makes a comment.
+    read_as = [[f.encode().decode("latin-1") for f in fields] for fields in data]
+    known = all(f and not any(c.isspace() for c in f) for fields in read_as for f in fields)
+    known &= not any(fields[0].startswith(";") for fields in read_as)
+    spaces = draw(SWF_SPACES)
+    text = "\n".join(line if isinstance(line, str) else spaces.join(line) for line in lines) + "\n"
+    return finish(draw, text, len(data) if known else None)
+
+
+FILES = {fmt: swf_case() if fmt == "swf" else csv_case(fmt) for fmt in FORMATS}
 
 
 @st.composite
 def trace_cases(draw: st.DrawFn, fmt: str) -> Case:
     """A trace file of ``fmt`` and reader options (mostly none, sometimes wrong)."""
-    case = draw(swf_case() if fmt == "swf" else csv_case(fmt))
+    case = draw(FILES[fmt])
     if fmt == "philly" and draw(st.booleans()):
         case.options["cluster"] = draw(CLUSTERS)
     elif fmt == "azure-llm" and draw(st.booleans()):
@@ -295,7 +320,7 @@ def trace_cases(draw: st.DrawFn, fmt: str) -> Case:
     elif fmt == "openb" and draw(st.booleans()):
         nodes = [("sn", "gpu", "model"), *draw(NODE_ROWS)]
         case.nodes = "\n".join(",".join(f'"{v}"' if "," in v else v for v in row) for row in nodes).encode()
-    if draw(st.integers(0, 19)) == 0:
+    if draw(ONE_IN[20]):
         case.options[draw(OPTION_NAMES)] = draw(NOISE)
     return case
 
@@ -316,8 +341,10 @@ def check_read(folder: Path, fmt: str, case: Case) -> None:
     try:
         result = read_trace(path, fmt, **options)
     except UserError as error:
+        event("refused")
         check_error(error, fmt, path, case, str(options.get("nodes")))
         return
+    event("read")
     jobs = result.jobs
     assert all(count > 0 for count in result.drops.values())
     if fmt == "azure-llm":
@@ -354,8 +381,11 @@ def check_error(error: UserError, fmt: str, path: Path, case: Case, nodes: str) 
         assert f": {error.field}: " in message, message
 
 
+CASES = {fmt: trace_cases(fmt) for fmt in FORMATS}
+
+
 def _fuzz(folder: Path, fmt: str, data: st.DataObject) -> None:
-    check_read(folder, fmt, data.draw(trace_cases(fmt), label="case"))
+    check_read(folder, fmt, data.draw(CASES[fmt], label="case"))
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
