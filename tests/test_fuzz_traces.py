@@ -486,3 +486,10 @@ def test_regression_swf_byte_order_mark(folder: Path) -> None:
     result = read_trace(path, "swf")
     assert result.notes["max_procs"] == 8 and result.notes["header"] == {"MaxProcs": "8"}
     assert result.jobs.job_id == ["2"] and result.dropped == 0
+
+
+def test_regression_openb_pod_without_a_name(folder: Path) -> None:
+    """An empty pod name became job_id '': trace convert wrote a CSV that gpusim then refused."""
+    header = "name,num_gpu,gpu_milli,creation_time,deletion_time,scheduled_time"
+    message = read_error(folder, "openb", f"{header}\np1,1,1000,0,10,0\n,1,1000,0,10,0\n")
+    assert message == "3: name: name must not be empty (got '')"

@@ -68,6 +68,10 @@ class Columns:
         gpu_type: str = "",
         id_column: str = "job_id",
     ) -> None:
+        if not job_id:  # the canonical CSV refuses an empty job_id: a converted trace must read back
+            raise TraceError(
+                f"{id_column} must not be empty (got '')", source=self.source, line=line, field=id_column
+            )
         if job_id in self.seen:
             raise TraceError(
                 f"{id_column} must be unique (got {show(job_id)} twice)",
