@@ -33,7 +33,7 @@ from typing import NoReturn
 from sim.cli_compare import add_compare_parser, add_plot_parser
 from sim.cli_sweep import add_sweep_parser
 from sim.cli_trace import add_trace_parser
-from sim.errors import UserError
+from sim.errors import UserError, one_line
 
 DEFAULT_SCENARIO = Path("scenarios") / "munich.yaml"
 
@@ -43,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         where = self.prog.removeprefix("gpusim").strip()
-        self.exit(2, f"gpusim: {where + ': ' if where else ''}{message} (see --help)\n")
+        self.exit(2, one_line(f"gpusim: {where + ': ' if where else ''}{message} (see --help)") + "\n")
 
 
 def default_scenario() -> Path:

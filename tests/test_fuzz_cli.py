@@ -301,22 +301,18 @@ def test_regression_trace_convert_nul_in_a_path(folder: Path) -> None:
     assert (code, err) == (2, "gpusim: n\\x00.csv: output file must be writable (embedded null byte)\n")
 
 
-# Crashes in files this suite does not own (sim/report/writer.py, sim/cli.py): the inputs, kept
-# here so that the fix is easy to check. Not strict: they pass once the writer refuses them.
-KNOWN = pytest.mark.xfail(reason="--out checked by sim/report/writer.py: raises instead of UserError")
+# Crashes the fuzzer found in sim/report/writer.py and sim/cli.py, fixed there.
 
 
-@KNOWN
 @pytest.mark.parametrize("out", [LONG, "x\x00y", "/proc/gpusim-out"], ids=["long", "nul", "proc"])
 @pytest.mark.parametrize("command", ["run", "compare"])
-def test_known_crash_out_the_system_refuses(folder: Path, command: str, out: str) -> None:
+def test_regression_out_the_system_refuses(folder: Path, command: str, out: str) -> None:
     code, _, err = cli([command, "tiny.yaml", "--out", out, "--workers", "1"][: 4 if command == "run" else 6])
     assert code == 2 and err.startswith("gpusim: ") and err.count("\n") == 1
 
 
-@pytest.mark.xfail(reason="sim/cli.py's _Parser.error prints the arguments argparse echoes as given")
 @pytest.mark.parametrize("arg", ["a\nb", "\x1e", "\x1f"])
-def test_known_crash_usage_error_echoes_a_line_break(folder: Path, arg: str) -> None:
+def test_regression_usage_error_echoes_a_line_break(folder: Path, arg: str) -> None:
     code, _, err = cli(["run", "tiny.yaml", arg])
     assert code == 2
     assert err == f"gpusim: unrecognized arguments: {repr(arg)[1:-1]} (see --help)\n"

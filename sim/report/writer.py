@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cluster.state import ClusterLayout
+from sim.errors import UserError
 from sim.metrics import json_ready
 from sim.metrics.billing import BILL_COLUMNS, bill_rows, sla_credits
 from sim.metrics.energy import energy_by_tenant
@@ -188,9 +189,30 @@ def _write(path: Path, text: str) -> None:
 
 
 def check_target(out_dir: Path) -> None:
-    """Raise FileExistsError unless ``out_dir`` is absent or an empty directory."""
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise FileExistsError(errno.EEXIST, "results directory must be new or empty", str(out_dir))
+    """Raise FileExistsError unless ``out_dir`` is absent or an empty directory, and UserError
+    unless it can be written: its parents are made and a sibling named like the temporary
+    one ``atomic_directory`` fills (a little longer) is made and removed (so a long run never
+    ends in a refusal: a name too long, a NUL, a place without write permission)."""
+    try:
+        if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+            raise FileExistsError(errno.EEXIST, "results directory must be new or empty", str(out_dir))
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        probe = _temporary(out_dir)
+        probe = probe.with_name(probe.name + ".probe")  # longer than the real one, not it
+        probe.mkdir()
+        probe.rmdir()
+    except FileExistsError:
+        raise
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise UserError(
+            f"results directory must be one gpusim can create ({reason})", source=str(out_dir)
+        ) from None
+
+
+def _temporary(out_dir: Path) -> Path:
+    """The hidden sibling a results directory is written in before its rename."""
+    return out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
 
 
 @contextlib.contextmanager
@@ -203,7 +225,7 @@ def atomic_directory(out_dir: Path) -> Iterator[Path]:
     """
     check_target(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    tmp = _temporary(out_dir)
     try:  # from here on, an exception or KeyboardInterrupt anywhere removes tmp
         shutil.rmtree(tmp, ignore_errors=True)  # a leftover of a killed process with this pid
         tmp.mkdir()
