@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -57,6 +58,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sweep = read_sweep(args.sweep)
     plan = make_plan(sweep)
     out = Path(args.out) if args.out else Path("results") / plan.name
+    _check_creatable(out)
     check_sweep_dir(out)
     bar = None
     show_bar = not args.quiet and sys.stderr.isatty()
@@ -92,6 +94,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(cell_table(plan, out))
         print(f"results: {out} ({len(plots)} plots)")
     return 0
+
+
+def _check_creatable(out: Path) -> None:
+    """UserError unless gpusim can write in ``out``, made (with its parents) if absent: before
+    any run, a name too long, a NUL or a place without write permission is one line."""
+    from sim.workload.trace_csv import why
+
+    try:
+        if not out.exists():
+            out.mkdir(parents=True)
+            out.rmdir()
+        elif out.is_dir():
+            probe = out / f".gpusim-probe-{os.getpid()}"
+            probe.mkdir()
+            probe.rmdir()
+    except (OSError, ValueError) as error:
+        raise UserError(
+            f"sweep directory must be one gpusim can create ({why(error)})", source=str(out)
+        ) from None
 
 
 def cell_table(plan: Any, out: Path) -> str:

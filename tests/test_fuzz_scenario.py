@@ -53,6 +53,7 @@ OVERRIDE_PATHS = st.sampled_from(
     ["name", "seed", "horizon", "cluster.pods.0.nodes", "cluster.pods.0", "cluster.pods.5.nodes"]
     + ["workload.trace.path", "workload.trace.format", "scheduler", "scheduler.params.x", "placement"]
     + ["metrics.sample_interval", "start", "timezone", "cluster.speed.g", "a..b", "", ".", "pods.x"]
+    + ["\u00b2", "cluster.pods.\u00b2.nodes", "cluster.pods.\u0663", "cluster.speed.\u00b2"]
 )
 
 
@@ -375,6 +376,22 @@ def test_regression_sweep_base_name_too_long(folder: Path) -> None:
         make_plan(read_sweep(path))
     rule = "base must be a scenario file path or an inline scenario mapping"
     assert str(caught.value) == f"{path}:1: base: {rule} (got '{'b' * 56}...)"
+
+
+def test_regression_set_path_with_a_superscript_digit(folder: Path) -> None:
+    """'\u00b2'.isdigit() is true but int('\u00b2') fails: --set \u00b2=1 raised ValueError."""
+    path = folder / "base.yaml"
+    path.write_bytes(dump(minimal_scenario()))
+    for override, message in [
+        ("\u00b2=1", "--set: \u00b2: unknown key; valid keys here: name, description,"),
+        (
+            "cluster.pods.\u00b2.nodes=1",
+            "--set: cluster.pods.\u00b2.nodes: list index must be an integer from 0 to 0",
+        ),
+    ]:
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(path, [override])
+        assert str(caught.value).startswith(message)
 
 
 @pytest.mark.slow

@@ -270,7 +270,7 @@ def _apply(data: dict[Any, Any], path: str, value: Any) -> None:
         last = depth == len(parts) - 1
         if isinstance(node, dict):
             # YAML reads a key like `8:` as an int, so "gpus.8" means that key.
-            key: Any = int(part) if part not in node and part.isdigit() else part
+            key: Any = int(part) if part not in node and _is_index(part) else part
             if last:
                 node[key] = value
                 return
@@ -281,7 +281,7 @@ def _apply(data: dict[Any, Any], path: str, value: Any) -> None:
                 child = node[key] = {"name": child}
             node = child
         elif isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
+            if not _is_index(part) or int(part) >= len(node):
                 raise _override_error(
                     f"list index must be an integer from 0 to {len(node) - 1} (got {show(part)})", field=path
                 )
@@ -364,17 +364,22 @@ def _child(node: Any, part: str | int) -> Any:
     if isinstance(node, dict):
         if part in node:
             return node[part]
-        if isinstance(part, str) and part.isdigit() and int(part) in node:
+        if isinstance(part, str) and _is_index(part) and int(part) in node:
             return node[int(part)]
-    elif isinstance(node, list) and str(part).isdigit() and int(part) < len(node):
+    elif isinstance(node, list) and _is_index(str(part)) and int(part) < len(node):
         return node[int(part)]
     return _MISSING
+
+
+def _is_index(part: str) -> bool:
+    """Whether ``part`` is a list index (or an integer key): ASCII digits ('²'.isdigit() is true)."""
+    return part.isascii() and part.isdigit()
 
 
 def _tail(field: str) -> str:
     """The name a message starts with: the last key, with a trailing list index kept."""
     parts = field.split(".") if field else ["scenario"]
-    if parts[-1].isdigit() and len(parts) > 1:
+    if _is_index(parts[-1]) and len(parts) > 1:
         return f"{parts[-2]}.{parts[-1]}"
     return parts[-1]
 
