@@ -85,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.report import check_target, summary_table
     from sim.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario or default_scenario(), args.set or ())
+    scenario = load_scenario(default_scenario() if args.scenario is None else args.scenario, args.set or ())
     out = Path(args.out) if args.out else results_dir(scenario.name)
     check_target(out)  # before simulating: a long run must not end in a refusal
     total = scenario.service_window()

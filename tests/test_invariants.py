@@ -168,3 +168,24 @@ def test_check_is_off_by_default_and_recorded_in_the_manifest(tmp_path: Path) ->
     assert json.loads((tmp_path / "checked" / "manifest.json").read_text())["checked"] is True
     for name in ("jobs.csv", "segments.csv"):  # checking changes nothing
         assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "checked" / name).read_bytes()
+
+
+def test_regression_huge_times_end_instead_of_sampling_forever(tmp_path: Path) -> None:
+    """A job at 1e300 s: an hourly sample no longer moves the clock there (1e300 + 3600 ==
+    1e300), which used to loop forever; sampling stops and the job completes."""
+    trace = tmp_path / "huge.csv"
+    trace.write_text("job_id,submit_time,gpus,duration\na,1e300,1,1e300\n")
+    pod = {"name": "p", "nodes": 2, "gpus_per_node": 1, "gpu_type": "g"}
+    data = {"name": "huge", "cluster": {"pods": [pod]}, "workload": {"trace": {"path": str(trace)}}}
+    (job,) = sim.run(data, plots=False, check=True).jobs
+    assert (job.status, job.start_time, job.end_time) == ("completed", 1e300, 2e300)
+
+
+def test_regression_an_empty_scenario_argument_is_not_the_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`gpusim run ""` ran scenarios/munich.yaml (an empty name read as "none given")."""
+    from sim.cli import main
+
+    assert main(["run", "", "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert capsys.readouterr().err == "gpusim: : scenario file must exist (got '')\n"

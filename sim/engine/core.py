@@ -475,8 +475,10 @@ class Engine:
         record_sample(self, now)
         if self.on_progress is not None:
             self.on_progress(now)
-        if self._next_arrival < len(self.jobs) or self._running_count:
-            self.clock.at(now + self.sample_interval, self._on_sample, priority=URGENT)
+        following = now + self.sample_interval
+        # (Past ~1e19 s an interval no longer moves the clock: sampling stops there, not loops.)
+        if (self._next_arrival < len(self.jobs) or self._running_count) and following > now:
+            self.clock.at(following, self._on_sample, priority=URGENT)
 
     def _run_loop(self, until: float) -> bool:
         """Run everything before ``until``; True if a stop request ended the run early.
