@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 
@@ -276,3 +277,15 @@ def mangled_bytes(draw: st.DrawFn, text: str) -> bytes:
         cut = draw(st.integers(0, len(data)))
         data = data[:cut] + draw(st.binary(max_size=6)) + data[cut + draw(st.integers(0, 3)) :]
     return data
+
+
+def fuzz_settings(examples: int) -> settings:
+    """The fuzz tests' settings: ``examples`` per target, reproducible (derandomized), no
+    example database written, no deadline, and no health check for slow or big draws."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )

@@ -21,20 +21,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from strategies import DURATION_TEXTS, EXTREME_NUMBERS, SCHEMA_WORDS, TEXT
+from strategies import DURATION_TEXTS, EXTREME_NUMBERS, SCHEMA_WORDS, TEXT, fuzz_settings
 
 from sim.cli import main
 from sim.errors import one_line
 
-FAST = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FAST = fuzz_settings(300)
 SLOW = settings(FAST, max_examples=10_000)
 TINY = """name: tiny
 cluster:

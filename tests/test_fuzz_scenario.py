@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
+from hypothesis import currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 from strategies import (
     FUZZ_TRACE,
     PWNED,
     YAML_VALUES,
+    fuzz_settings,
     mangled_bytes,
     minimal_scenario,
     mutated_data,
@@ -36,13 +37,7 @@ from sim.scenario.loader import MAX_DEPTH, load_scenario, scenario_from_data
 from sim.sweep.plan import make_plan
 from sim.sweep.spec import read_sweep
 
-FAST = settings(
-    max_examples=200,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FAST = fuzz_settings(200)
 SLOW = settings(FAST, max_examples=10_000)
 TRACE = "job_id,submit_time,gpus,duration\na,0,1,10\nb,5,2,20\n"
 # What a message must not hold: control characters (a tab aside) and line breaks of any kind.

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from strategies import fuzz_settings
 
 from sim.errors import TraceError, UserError
 from sim.workload.jobs import TIERS
@@ -32,13 +33,7 @@ from sim.workload.readers.openb import NODE_COLUMNS, POD_COLUMNS
 from sim.workload.readers.swf import FIELDS, INTEGER_KEYS
 from sim.workload.trace_csv import OPTIONAL, REQUIRED
 
-FAST = settings(
-    max_examples=200,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FAST = fuzz_settings(200)
 SLOW = settings(FAST, max_examples=10_000)
 # What a message must not hold: control characters (a tab aside) and line breaks of any kind.
 CONTROL = [code for code in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029] if code != 0x09]

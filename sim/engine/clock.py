@@ -40,7 +40,3 @@ class Clock:
         if time < self.now:
             raise ValueError(f"cannot schedule at {time}, before now ({self.now})")
         heappush(self.queue, (time, priority, next(self.sequence), callback, value))
-
-    def peek(self) -> float:
-        """The time of the next scheduled callback (inf if none)."""
-        return self.queue[0][0] if self.queue else float("inf")

@@ -12,21 +12,14 @@ changed, so N simultaneous events give one pass.
 A sampler, at URGENT priority, records the state just before the events of its instant.
 A run ends when no event is left, or at the horizon (events at or after it do not run).
 
-A job accepting several GPU types (``a|b`` in ``gpu_type``, or ``*`` for any type of the
-cluster, in the order pods list them) is bound to one when it arrives: the first listed
-type that can place it at that moment (counting the completions of the instant, not the
-arrivals queued with it), else the hostable type with
-the least queued GPU demand per GPU of capacity (ties: listed order). Its duration and
-estimate are for the first listed type, scaled by speed[first] / speed[bound] (except for
-jobs with an ``end_by``, whose lifetime is set by it). Policies
-see only the bound type. A job with an ``end_by`` instant (an inference replica) ends
-there if running and is withdrawn there if still queued.
+A job with an ``end_by`` instant (an inference replica) ends there if running and is
+withdrawn there if still queued. What happens to a job when it is submitted (rejection,
+binding to one of several GPU types, the market, the quota) is in ``arrivals.py``.
 """
 
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import gc
 import itertools
 import math
@@ -35,6 +28,7 @@ from heapq import heappop, heappush
 
 from sim.cluster.state import ClusterLayout, ClusterState, Placement
 from sim.engine import stopping
+from sim.engine.arrivals import multi_type_choices, on_arrivals
 from sim.engine.clock import NORMAL, URGENT, Clock
 from sim.engine.invariants import InvariantError, check_pass, check_state
 from sim.engine.market import Market
@@ -49,10 +43,7 @@ from sim.policies.quota.base import Quota
 from sim.records import RunRecords
 from sim.scenario.market import Demand
 from sim.workload.demand import Willingness
-from sim.workload.jobs import ANY_GPU_TYPE, JobTable
-
-# Arrival batches between two compactions of the queues' dead entries.
-COMPACT_EVERY = 64
+from sim.workload.jobs import JobTable
 
 
 class Engine:
@@ -78,20 +69,7 @@ class Engine:
     ) -> None:
         self.layout = layout
         self.check = check  # the expensive invariants after every event and pass (invariants.py)
-        # Jobs with several acceptable GPU types get their bound type (and run time on it)
-        # written into the engine's own copy of those columns; the input table stays as given.
-        self._choices = {
-            i: (layout.gpu_types if t == ANY_GPU_TYPE else t.split("|"))
-            for i, t in enumerate(jobs.gpu_type)
-            if "|" in t or t == ANY_GPU_TYPE
-        }
-        if self._choices:
-            jobs = dataclasses.replace(
-                jobs,
-                gpu_type=list(jobs.gpu_type),
-                duration=list(jobs.duration),
-                requested=list(jobs.requested),
-            )
+        jobs, self._choices = multi_type_choices(jobs, layout)
         self._deadline = {i: end for i, end in enumerate(jobs.end_by) if end != math.inf}
         self.jobs = jobs
         self.scheduler = scheduler
@@ -314,42 +292,6 @@ class Engine:
 
     # --- events ------------------------------------------------------------------------
 
-    def _on_arrivals(self) -> None:
-        """The jobs submitted now join the queue (or pending, or are rejected, balk or defer)."""
-        now = self.now
-        jobs = self.jobs
-        submit, n = jobs.submit, len(jobs)
-        i = self._next_arrival
-        rejections, choices, deadline = self._rejections, self._choices, self._deadline
-        self._batches += 1
-        if self._batches % COMPACT_EVERY == 0:
-            self.queue.compact()
-            for queue in self._queue_by_type.values():
-                queue.compact()
-        while i < n and submit[i] == now:
-            if choices and i in choices:
-                self._bind(i, choices[i])
-            shape = (jobs.gpus[i], jobs.gpu_type[i])
-            reason = rejections.get(shape)
-            if reason is None:
-                reason = self._rejection(*shape)
-            if not reason and self.quota is not None:
-                reason = self.quota.rejection(i)
-            if reason:
-                self.rejected[i] = reason
-            elif not self._responds or self.market.accepts(i):  # type: ignore[union-attr]
-                if self.quota is None:
-                    self._enqueue(i)
-                else:
-                    self._submit(i)
-            if deadline and i in deadline and i not in self.rejected:
-                self.clock.at(deadline[i], self._on_deadline, i)
-            i += 1
-        self._next_arrival = i
-        self.events += 1  # _after_event, inline: once per arrival instant
-        self.last_event_time = now
-        self._dirty = True
-
     def _submit(self, job: int) -> None:
         """A job the market let through: to the quota's pending list, or straight to the queue."""
         if self.quota is None:
@@ -377,35 +319,6 @@ class Engine:
             self._queue_by_type[gpu_type].remove(job)
         self._queued_gpus[jobs.job_class[job]] -= gpus
         self._queued_by_type[gpu_type] -= gpus
-
-    def _rejection(self, gpus: int, gpu_type: str) -> str:
-        """Why a job of this shape can never run here ('' if it can), remembered per shape."""
-        reason = self._rejections.get((gpus, gpu_type))
-        if reason is None:
-            layout = self.layout
-            reason = layout.rejection(gpus, gpu_type) or self.placer.rejection(layout, gpus, gpu_type)
-            self._rejections[gpus, gpu_type] = reason
-        return reason
-
-    def _bind(self, job: int, types: list[str]) -> None:
-        """Bind a job accepting several GPU types to one (rule in the module docstring)."""
-        jobs, gpus = self.jobs, self.jobs.gpus[job]
-        hostable = [t for t in types if not self._rejection(gpus, t)]
-        if not hostable:
-            jobs.gpu_type[job] = types[0]  # rejected on arrival, with the first type's reason
-            return
-        chosen = next((t for t in hostable if self.placer.place(self.cluster, gpus, t) is not None), None)
-        if chosen is None:
-            capacity = self.layout.capacity_by_type
-            chosen = min(hostable, key=lambda t: self._queued_by_type[t] / capacity[t])
-        jobs.gpu_type[job] = chosen
-        speed = self.layout.speed
-        scale = speed.get(types[0], 1.0) / speed[chosen]
-        if scale != 1.0 and job not in self._deadline:  # a replica ends at its end_by, whatever the speed
-            jobs.duration[job] *= scale
-            jobs.requested[job] *= scale
-            self.work_left[job] = jobs.duration[job]
-            self.estimate_left[job] = jobs.requested[job]
 
     def _on_deadline(self, job: int) -> None:
         """A job's end_by instant: withdraw it if it is still queued (a running one ends itself)."""
@@ -514,7 +427,7 @@ class Engine:
                 raise InvariantError(f"the clock went back from {self.now!r} to {now!r}")
             clock.now = self.now = now
             if first_arrival:
-                self._on_arrivals()
+                on_arrivals(self)
             else:
                 _, _, _, callback, value = heappop(heap)
                 callback(value)

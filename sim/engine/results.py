@@ -72,7 +72,7 @@ def collect(engine: Engine) -> RunRecords:
                 reason[i] = QUEUED[stopped]
             else:
                 reason[i] = NOT_SUBMITTED[stopped]
-    rate, _ = _price_functions(engine)
+    rate = log.rate
     arrived = engine._next_arrival
     if rate is None:
         price = [math.nan] * n
@@ -122,7 +122,7 @@ class SegmentLog:
             for pod in layout.pods
             for node in range(pod.first_node, pod.end_node)
         ]
-        self._charge = _price_functions(engine)[1]
+        self.rate, self._charge = _price_functions(engine)  # the rate also prices jobs.csv's quotes
         # The Segment fields as columns (SegmentRows at the end): one list slot per field.
         self.columns: tuple[list[Any], ...] = tuple([] for _ in Segment._fields)
         self.pods_of = [""] * n

@@ -16,6 +16,7 @@ column, without making a ``JobRecord`` per job; a plain list of records works as
                        codes[i] = index of job i's label; ``seg_codes`` likewise
     seg(field)         a segment field as float64; ``seg_gpus()`` = gpus_per_node x nodes
     seg_job()          per segment, the index of its job in ``jobs`` (see ``seg_job``)
+    seg_job_known()    the same, KeyError for a segment whose job has no record
 
 Values are bit-for-bit those of a loop over the records: the arithmetic is the same float64
 operations elementwise. Where a metric adds values up, it keeps the order of its formula's
@@ -146,6 +147,15 @@ class Columns:
         first appearance.
         """
         return self._cached(("seg_job", ""), lambda: _join(self.jobs, self.segments))
+
+    def seg_job_known(self) -> np.ndarray:
+        """``seg_job``, but KeyError (the job_id) for a segment whose job has no record, as a
+        dict lookup by job_id would raise."""
+        job = self.seg_job()
+        unknown = np.flatnonzero(job >= len(self.jobs))
+        if unknown.size:
+            raise KeyError(self.segments[int(unknown[0])].job_id)
+        return job
 
     def _coded(
         self, kind: str, rows: Sequence[Any], fields: tuple[str, ...]

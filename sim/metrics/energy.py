@@ -119,10 +119,7 @@ def energy_by_tenant(
     if not records.segments:
         return {}
     columns = Columns.of_records(records)
-    job = columns.seg_job()
-    unknown = np.flatnonzero(job >= len(records.jobs))
-    if unknown.size:
-        raise KeyError(records.segments[int(unknown[0])].job_id)
+    job = columns.seg_job_known()
     pod_codes, pods = columns.seg_codes("pods")
     watts = columns.seg_gpus() * np.array([pod_watts.get(pod, np.nan) for pod in pods])[pod_codes]
     for k, pod in enumerate(pods):

@@ -99,10 +99,7 @@ def utilisation_share_by(records: RunRecords, key: str) -> dict[str, float | Non
     if not records.segments:
         return {}
     columns = Columns.of_records(records)
-    job = columns.seg_job()
-    unknown = np.flatnonzero(job >= len(records.jobs))
-    if unknown.size:
-        raise KeyError(records.segments[int(unknown[0])].job_id)
+    job = columns.seg_job_known()
     codes, labels = columns.job_codes(key)
     groups = split(codes[job], len(labels))
     present = [(labels[k], group) for k, group in enumerate(groups) if group.size]
