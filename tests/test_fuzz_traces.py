@@ -31,7 +31,7 @@ from sim.workload.readers import FORMATS, read_trace
 from sim.workload.readers.azure_llm import MAX_BINS
 from sim.workload.readers.openb import NODE_COLUMNS, POD_COLUMNS
 from sim.workload.readers.swf import FIELDS, INTEGER_KEYS
-from sim.workload.trace_csv import OPTIONAL, REQUIRED
+from sim.workload.trace_csv import MAX_GPUS, MAX_SECONDS, OPTIONAL, REQUIRED
 
 FAST = fuzz_settings(200)
 SLOW = settings(FAST, max_examples=10_000)
@@ -351,9 +351,9 @@ def check_read(folder: Path, fmt: str, case: Case) -> None:
     assert case.rows is None or len(jobs) + result.dropped == case.rows, (len(jobs), result.drops)
     assert len(set(jobs.job_id)) == len(jobs) and all(jobs.job_id)
     assert jobs.submit == sorted(jobs.submit)
-    assert all(math.isfinite(s) and s >= 0 for s in jobs.submit)
-    assert all(isinstance(g, int) and g >= 1 for g in jobs.gpus)
-    assert all(math.isfinite(d) and d > 0 for d in jobs.duration + jobs.requested)
+    assert all(0 <= s <= MAX_SECONDS for s in jobs.submit)
+    assert all(isinstance(g, int) and 1 <= g <= MAX_GPUS for g in jobs.gpus)
+    assert all(0 < d <= MAX_SECONDS for d in jobs.duration + jobs.requested)
     assert set(jobs.tier) <= set(TIERS)
     if fmt != "csv" and len(jobs):
         assert jobs.submit[0] == 0  # shifted to the first kept job
@@ -488,3 +488,13 @@ def test_regression_openb_pod_without_a_name(folder: Path) -> None:
     header = "name,num_gpu,gpu_milli,creation_time,deletion_time,scheduled_time"
     message = read_error(folder, "openb", f"{header}\np1,1,1000,0,10,0\n,1,1000,0,10,0\n")
     assert message == "3: name: name must not be empty (got '')"
+
+
+PAST = [("csv", ",".join(REQUIRED) + "\na,0,1e300,1e308", "2: gpus: gpus must be at most 1,000,000,000")]
+PAST += [("philly", "timestamp,duration,num_gpus\n2017-01-01,1,1\n1900-01-01,1,1", "2: timestamp: timestamp")]
+
+
+@pytest.mark.parametrize(("fmt", "text", "message"), PAST)
+def test_regression_times_and_sizes_past_the_limits(folder: Path, fmt: str, text: str, message: str) -> None:
+    """A job of 1e308 s made a run sample hourly until it ended (forever); 1e300 GPUs overflowed int64."""
+    assert read_error(folder, fmt, text + "\n").startswith(message)

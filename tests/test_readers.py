@@ -164,11 +164,39 @@ def test_swf_drops_are_counted_by_first_reason(tmp_path: Path) -> None:
             swf_line(7, 0, 10, 1) + swf_line(7, 1, 10, 1),
             "t.swf:2: job_number: job_number must be unique (got '7' twice)",
         ),
+        (
+            swf_line("1.5", 0, 10, 1),  # type: ignore[arg-type]
+            "t.swf:1: job_number: job_number must be a whole number in digits (got '1.5')",
+        ),
+        (
+            swf_line(1, 0, 10, 1, procs="1e300"),  # type: ignore[arg-type]
+            "t.swf:1: requested_processors: requested_processors must be at most 1,000,000,000 (got '1e300')",
+        ),
+        (
+            swf_line(1, 0, 1e308, 1),
+            "t.swf:1: run_time: run_time must be at most 3,155,760,000 s (100 years) (got '1e+308')",
+        ),
+        (
+            "; MaxProcs: 1e300\n" + swf_line(1, 0, 10, 1),
+            "t.swf:1: MaxProcs: MaxProcs must be at most 1,000,000,000 (got '1e300')",
+        ),
     ],
-    ids=["field-count", "run-time", "processors", "submit", "header", "duplicate"],
+    ids=[
+        "field-count",
+        "run-time",
+        "processors",
+        "submit",
+        "header",
+        "duplicate",
+        "job-number-fraction",
+        "processors-1e300",
+        "run-time-1e308",
+        "header-1e300",
+    ],  # fmt: skip
 )
 def test_swf_malformed_rows(tmp_path: Path, text: str, message: str) -> None:
-    """A malformed SWF line is ``file:line: column: problem``."""
+    """A malformed SWF line is ``file:line: column: problem`` (job numbers in digits; processors and
+    times within the trace limits: 1.5 was taken as a job number, 1e300 processors overflowed)."""
     path = write(tmp_path, "t.swf", text)
     assert error_of(lambda: read_trace(path, "swf")) == str(tmp_path / message)
 
@@ -270,8 +298,16 @@ def test_philly_unknown_cluster_lists_the_valid_ones(tmp_path: Path) -> None:
         ("2017-10-09 07:01:55,66,-1,66,aa", "num_gpus: num_gpus must be an integer >= 0 (got '-1')"),
         ("2017-10-09 07:01:55,66,1.5,66,aa", "num_gpus: num_gpus must be an integer >= 0 (got '1.5')"),
         ("2017-10-09 07:01:55,66,1,aa", "row must have 5 fields like the header (got 4)"),
+        (
+            "2017-10-09 07:01:55,1e308,1,66,aa",
+            "duration: duration must be at most 3,155,760,000 s (100 years) (got '1e308')",
+        ),
+        (
+            "2017-10-09 07:01:55,66,1e300,66,aa",
+            "num_gpus: num_gpus must be at most 1,000,000,000 (got '1e300')",
+        ),
     ],
-    ids=["timestamp", "duration", "negative-gpus", "fractional-gpus", "field-count"],
+    ids=["timestamp", "duration", "negative-gpus", "fractional-gpus", "field-count", "1e308-s", "1e300-gpus"],
 )
 def test_philly_malformed_rows(tmp_path: Path, row: str, message: str) -> None:
     """A malformed Philly row is ``file:line: column: problem`` (here line 3)."""
@@ -373,8 +409,12 @@ def test_openb_node_list_defines_the_cluster(tmp_path: Path) -> None:
             "creation_time: creation_time must be a number of seconds >= 0 (got '-5')",
         ),
         ("p1,1,1,1,1000,,LS,Running,1,9,1", "name: name must be unique (got 'p1' twice)"),
+        (
+            "p9,1,1,1,1000,,LS,Running,1,1e300,1",
+            "deletion_time: deletion_time must be at most 3,155,760,000 s (100 years) (got '1e300')",
+        ),
     ],
-    ids=["gpu-milli", "num-gpu", "creation", "duplicate"],
+    ids=["gpu-milli", "num-gpu", "creation", "duplicate", "deletion-1e300"],
 )
 def test_openb_malformed_rows(tmp_path: Path, row: str, message: str) -> None:
     """A malformed pod row is ``file:line: column: problem`` (here line 3)."""

@@ -6,6 +6,7 @@ acceptable types as ``B200|RTXPRO6000``; ``tier`` is reserved, on-demand (defaul
 Times in seconds. A file
 ending in ``.gz`` (or starting with the gzip magic bytes) is decompressed transparently.
 A bad row raises TraceError ``file:line: column: problem``; nothing is skipped silently.
+Limits (every reader's): times at most ``MAX_SECONDS`` (100 years), GPUs at most ``MAX_GPUS``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ REQUIRED = ("job_id", "submit_time", "gpus", "duration")
 OPTIONAL = ("requested_time", "tenant", "job_class", "gpu_type", "priority", "tier")
 DEFAULT_TENANT = "default"
 DEFAULT_CLASS = "default"
+MAX_SECONDS = 3_155_760_000.0
+"""Latest submit time, longest duration and estimate of a trace job: 100 years of 365.25 days
+(a run samples the cluster until its last job ends: a job of 1e308 s made that forever)."""
+MAX_GPUS = 1_000_000_000
+"""Most GPUs a trace job may ask for (more than its cluster has is a rejection at run time)."""
+LIMITS = {"seconds": (MAX_SECONDS, "3,155,760,000 s (100 years)"), "gpus": (MAX_GPUS, "1,000,000,000")}
 
 
 def open_text(path: Path) -> io.TextIOBase:
@@ -49,6 +56,15 @@ def _number(text: str, column: str, rule: str, ok, source: str, line: int) -> fl
             f"{column} must be {rule} (got {show(text)})", source=source, line=line, field=column
         )
     return value
+
+
+def check_limit(value: float, kind: str, text: str, column: str, source: str, line: int) -> None:
+    """Raise ``column must be at most <limit> (got text)`` if ``value`` exceeds ``LIMITS[kind]``."""
+    limit, shown = LIMITS[kind]
+    if value > limit:
+        raise TraceError(
+            f"{column} must be at most {shown} (got {show(text)})", source=source, line=line, field=column
+        )
 
 
 def read_trace_csv(path: str | Path) -> JobTable:
@@ -127,6 +143,14 @@ def _append_row(
         requested = _number(
             text("requested_time"), "requested_time", "a number of seconds > 0", lambda v: v > 0, source, line
         )
+    if max(submit, duration, requested) > MAX_SECONDS or gpus > MAX_GPUS:
+        for name, value, kind in (
+            ("submit_time", submit, "seconds"),
+            ("gpus", gpus, "gpus"),
+            ("duration", duration, "seconds"),
+            ("requested_time", requested, "seconds"),
+        ):
+            check_limit(value, kind, text(name), name, source, line)
     priority = 0
     if text("priority"):
         priority = int(

@@ -3,7 +3,9 @@
 Every reader returns a ``TraceResult``: the jobs as a ``JobTable`` in submit order with the
 first job shifted to time 0 (the subtracted offset is ``notes["time_offset"]``), every dropped
 job counted under a one-line reason in ``drops``, and what else the file says in ``notes``.
-A malformed row raises ``TraceError`` located as ``file:line: column: problem``.
+A malformed row raises ``TraceError`` located as ``file:line: column: problem``. Every
+reader keeps the canonical format's limits: submit times (from the first job's), durations and
+estimates at most ``MAX_SECONDS`` (100 years), GPU counts at most ``MAX_GPUS``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from sim.errors import TraceError, show
 from sim.workload.jobs import JobTable
-from sim.workload.trace_csv import open_text, why
+from sim.workload.trace_csv import LIMITS, MAX_SECONDS, check_limit, open_text, why
 
 EPOCH = datetime(1970, 1, 1)
 
@@ -50,10 +52,12 @@ class Drops:
 class Columns:
     """Jobs being collected row by row; ``table()`` sorts them and shifts the first to 0."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, submit_column: str = "submit_time") -> None:
         self.source = source
+        self.submit_column = submit_column
         self.jobs = JobTable()
         self.seen: set[str] = set()
+        self.lines: list[int] = []
 
     def add(
         self,
@@ -80,6 +84,7 @@ class Columns:
                 field=id_column,
             )
         self.seen.add(job_id)
+        self.lines.append(line)
         jobs = self.jobs
         jobs.job_id.append(job_id)
         jobs.submit.append(submit)
@@ -93,7 +98,21 @@ class Columns:
         jobs.append_defaults()
 
     def table(self) -> tuple[JobTable, float]:
-        """The jobs in submit order (stable), shifted so the first is at 0, and the shift."""
+        """The jobs in submit order (stable), shifted so the first is at 0, and the shift.
+
+        A job submitted more than ``MAX_SECONDS`` after the first is an error at its line.
+        """
+        submits = self.jobs.submit
+        first = min(submits, default=0.0)
+        if submits and max(submits) - first > MAX_SECONDS:
+            late = next(i for i, submit in enumerate(submits) if submit - first > MAX_SECONDS)
+            raise fail(
+                f"{self.submit_column} must fall within {LIMITS['seconds'][1]} of the first job's "
+                f"({iso(first)}) (got {iso(submits[late])})",
+                self.source,
+                self.lines[late],
+                self.submit_column,
+            )
         table = self.jobs.sorted_by_submit()
         offset = table.submit[0] if len(table) else 0.0
         if offset:
@@ -113,14 +132,20 @@ def number(
     line: int,
     rule: str = "a number",
     ok: Callable[[float], bool] | None = None,
+    limit: str | None = None,
 ) -> float:
-    """``text`` as a finite float that passes ``ok``, else ``file:line: column: column must be rule``."""
+    """``text`` as a finite float that passes ``ok``, else ``file:line: column: column must be rule``.
+
+    ``limit`` (``"seconds"`` or ``"gpus"``): also at most that limit (``LIMITS``).
+    """
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or (ok is not None and not ok(value)):
         raise fail(f"{column} must be {rule} (got {show(text)})", source, line, column)
+    if limit is not None:
+        check_limit(value, limit, text, column, source, line)
     return value
 
 
@@ -131,11 +156,14 @@ def integer(
     line: int,
     rule: str = "an integer",
     ok: Callable[[int], bool] | None = None,
+    limit: str | None = None,
 ) -> int:
-    """``text`` as an int (``4`` or ``4.0``) that passes ``ok``, else a located TraceError."""
+    """``text`` as an int (``4`` or ``4.0``) that passes ``ok`` (and ``limit``), else a located TraceError."""
     value = number(text, column, source, line, rule, lambda v: v == int(v))
     if ok is not None and not ok(int(value)):
         raise fail(f"{column} must be {rule} (got {show(text)})", source, line, column)
+    if limit is not None:
+        check_limit(value, limit, text, column, source, line)
     return int(value)
 
 

@@ -52,11 +52,11 @@ def read_openb(path: str | Path, nodes: str | Path | None = None) -> TraceResult
         scheduled = _time(row, "scheduled_time", source, line) if row["scheduled_time"] else None
         end = max(end, creation, deletion or 0.0, scheduled or 0.0)
         rows.append((line, row, creation, deletion, scheduled))
-    columns = Columns(source)
+    columns = Columns(source, "creation_time")
     drops = Drops()
     rounded = alternatives = never_deleted = 0
     for line, row, creation, deletion, scheduled in rows:
-        gpus = integer(row["num_gpu"], "num_gpu", source, line, "an integer >= 0", lambda v: v >= 0)
+        gpus = integer(row["num_gpu"], "num_gpu", source, line, "an integer >= 0", lambda v: v >= 0, "gpus")
         if gpus == 0:
             drops.add("no GPU")
             continue
@@ -101,7 +101,7 @@ def read_openb(path: str | Path, nodes: str | Path | None = None) -> TraceResult
 
 
 def _time(row: dict[str, str], column: str, source: str, line: int) -> float:
-    return number(row[column], column, source, line, "a number of seconds >= 0", lambda v: v >= 0)
+    return number(row[column], column, source, line, "a number of seconds >= 0", lambda v: v >= 0, "seconds")
 
 
 def read_nodes(path: str | Path) -> dict[str, Any]:
@@ -117,7 +117,7 @@ def read_nodes(path: str | Path) -> dict[str, Any]:
         if name in seen:
             raise fail(f"sn must be unique (got {name!r} twice)", source, line, "sn")
         seen.add(name)
-        gpus = integer(row["gpu"], "gpu", source, line, "an integer >= 0", lambda v: v >= 0)
+        gpus = integer(row["gpu"], "gpu", source, line, "an integer >= 0", lambda v: v >= 0, "gpus")
         if gpus == 0:
             cpu_only += 1
             continue

@@ -43,14 +43,14 @@ def read_philly(path: str | Path, cluster: str | Sequence[str] | None = None) ->
     """The jobs of a Philly job list; ``cluster`` keeps only that virtual cluster (or those)."""
     source = str(path)
     selected = None if cluster is None else ({cluster} if isinstance(cluster, str) else set(cluster))
-    columns = Columns(source)
+    columns = Columns(source, "timestamp")
     drops = Drops()
     valid: dict[str, list[tuple[float, float, int]]] = {}
     required = ("timestamp", "duration", "num_gpus") + (("cluster",) if selected is not None else ())
     for row_number, (line, row) in enumerate(csv_rows(path, required, source), 1):
         submit = timestamp(row["timestamp"], "timestamp", source, line)
-        duration = number(row["duration"], "duration", source, line)
-        gpus = integer(row["num_gpus"], "num_gpus", source, line, "an integer >= 0", lambda v: v >= 0)
+        duration = number(row["duration"], "duration", source, line, limit="seconds")
+        gpus = integer(row["num_gpus"], "num_gpus", source, line, "an integer >= 0", lambda v: v >= 0, "gpus")
         name = row.get("cluster", "")
         if duration <= 0:
             drops.add("run time <= 0")

@@ -9,7 +9,9 @@ Mapping: job_id = field 1 (job number); submit_time = field 2 minus the first ke
 duration = field 4 (run time); gpus = field 8 (requested processors) if > 0, else field 5
 (allocated); requested_time = field 9 if > 0, else the run time (a perfect estimate);
 tenant = ``user<field 12>`` if the user id is >= 0. Dropped, counted by the first reason
-that applies: submit time < 0, run time <= 0, processors <= 0.
+that applies: submit time < 0, run time <= 0, processors <= 0. An error: a job number that
+is not a whole number in digits, a value past the limits of ``common`` (times 100 years,
+processors 1,000,000,000).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import gzip
 from pathlib import Path
 from typing import BinaryIO
 
+from sim.errors import show
 from sim.workload.readers.common import Columns, Drops, TraceResult, fail, integer, number
 from sim.workload.trace_csv import why
 
@@ -61,18 +64,23 @@ def read_swf(path: str | Path) -> TraceResult:
             if colon and key and " " not in key and key not in header:
                 header[key] = value
                 if key in INTEGER_KEYS:
-                    sizes[key] = integer(value, key, source, line)
+                    sizes[key] = integer(value, key, source, line, limit="gpus" if key in POOL_KEYS else None)
             continue
         fields = text.split()
         if len(fields) != len(FIELDS):
             raise fail(
                 f"row must have {len(FIELDS)} whitespace-separated fields (got {len(fields)})", source, line
             )
-        submit = number(fields[SUBMIT], "submit_time", source, line)
-        run = number(fields[RUN], "run_time", source, line)
-        requested = integer(fields[REQUESTED], "requested_processors", source, line)
-        allocated = integer(fields[ALLOCATED], "allocated_processors", source, line)
-        estimate = number(fields[REQUESTED_TIME], "requested_time", source, line)
+        job = fields[0]
+        if not (job.isascii() and job.isdigit()):  # isdigit alone takes '²'
+            raise fail(
+                f"job_number must be a whole number in digits (got {show(job)})", source, line, "job_number"
+            )
+        submit = number(fields[SUBMIT], "submit_time", source, line, limit="seconds")
+        run = number(fields[RUN], "run_time", source, line, limit="seconds")
+        requested = integer(fields[REQUESTED], "requested_processors", source, line, limit="gpus")
+        allocated = integer(fields[ALLOCATED], "allocated_processors", source, line, limit="gpus")
+        estimate = number(fields[REQUESTED_TIME], "requested_time", source, line, limit="seconds")
         user = integer(fields[USER], "user_id", source, line)
         gpus = requested if requested > 0 else allocated
         if submit < 0:
@@ -84,7 +92,7 @@ def read_swf(path: str | Path) -> TraceResult:
         else:
             columns.add(
                 line,
-                fields[0],
+                job,
                 submit,
                 gpus,
                 run,
