@@ -305,6 +305,21 @@ def test_regression_line_break_in_a_key_stays_on_one_line(folder: Path) -> None:
     assert message.startswith(f"{where}: a\\nb\\u2028c: unknown key; valid keys here: name, description,")
 
 
+@pytest.mark.parametrize("key", ["null", "~", "yes", "No", "0x10", ".inf"])
+def test_regression_key_read_as_null_or_bool_is_located_at_its_own_line(folder: Path, key: str) -> None:
+    """A key YAML reads as null, a bool or a number was located at its parent's line (line 1 at the top)."""
+    text = (
+        dump(minimal_scenario())
+        .decode()
+        .replace("  gpus_per_node: 1\n", f"  gpus_per_node: 1\n    {key}: 1\n")
+    )
+    message = load_error(folder, text)
+    assert message.startswith(f"{folder / 'bad.yaml'}:{line_of(text, f'{key}: 1')}: cluster.pods.0.")
+    text = dump(minimal_scenario()).decode() + f"{key}: 1\n"
+    message = load_error(folder, text)
+    assert message.startswith(f"{folder / 'bad.yaml'}:{len(text.splitlines())}: ")
+
+
 def test_regression_tiny_sample_interval(folder: Path) -> None:
     """1e-6 s samples made a 25-second trace eat 6 GB (a sample per microsecond until the end)."""
     text = dump(minimal_scenario() | {"metrics": {"sample_interval": 1e-6}}).decode()

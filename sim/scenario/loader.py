@@ -297,12 +297,23 @@ def _apply(data: dict[Any, Any], path: str, value: Any) -> None:
 
 
 def _record_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
-    """Fill ``lines`` with the 1-based line of every key path under ``node``."""
+    """Fill ``lines`` with the 1-based line of every key path under ``node``.
+
+    A key YAML reads as another type (``null``, ``yes``, ``0x10``, ``1.5``) is also recorded
+    as pydantic names it in an error's location (``None``, ``1``, ``16``, ``1.5``).
+    """
     lines.setdefault(path, node.start_mark.line + 1)
     prefix = f"{path}." if path else ""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            lines[prefix + str(key_node.value)] = key_node.start_mark.line + 1
+            line = key_node.start_mark.line + 1
+            lines[prefix + str(key_node.value)] = line
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:str":
+                try:
+                    key = yaml.constructor.SafeConstructor().construct_object(key_node)
+                except (yaml.YAMLError, ValueError, TypeError, AttributeError, KeyError, OverflowError):
+                    key = key_node.value
+                lines.setdefault(prefix + _loc_name(key), line)
             _record_lines(value_node, prefix + str(key_node.value), lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
@@ -359,13 +370,23 @@ def _explain(error: Mapping[str, Any], data: Any) -> tuple[str, str]:
     return field, " ".join(message.split())
 
 
+def _loc_name(key: Any) -> str:
+    """How pydantic names mapping key ``key`` in an error's location: True as 1, None as 'None'."""
+    return str(int(key)) if isinstance(key, int) else key if isinstance(key, str) else repr(key)
+
+
 def _child(node: Any, part: str | int) -> Any:
-    """The value at key or index ``part`` of a mapping or list, else _MISSING; '8' finds key 8."""
+    """The value at key or index ``part`` of a mapping or list, else _MISSING; '8' finds key 8,
+    'None' key None (a key YAML read as null), 1 key True."""
     if isinstance(node, dict):
         if part in node:
             return node[part]
         if isinstance(part, str) and _is_index(part) and int(part) in node:
             return node[int(part)]
+        if isinstance(part, str):
+            for key, value in node.items():
+                if not isinstance(key, str) and _loc_name(key) == part:
+                    return value
     elif isinstance(node, list) and _is_index(str(part)) and int(part) < len(node):
         return node[int(part)]
     return _MISSING
