@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 from bisect import bisect_left, insort
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Protocol
 
 from sim.errors import SimError
@@ -221,28 +222,61 @@ class ClusterState:
         self.free_total += moved
 
     def _move_whole(self, nodes: tuple[int, ...], gpu_type: str, delta: int) -> None:
-        """``move`` of whole nodes (all free to all held, or back): the two index lists are
-        rebuilt at once (set difference, sorted merge) instead of a search per node."""
+        """``move`` of whole nodes (all free to all held, or back) without a search per node.
+
+        The common case, ascending nodes of one pod that sit side by side in the list they
+        leave (``pack`` takes the first free nodes of a pod), is slices: one ``del``, one
+        insertion (or an in-place merge sort) and one free-count write per node (one slice
+        write if the ids are consecutive); anything else rebuilds both lists."""
         gpn = abs(delta)
-        free, node_pod, whole = self.free, self.layout.node_pod, self.whole_free_by_pod
+        index = self.nodes_by_free[gpu_type]
         was, becomes = (gpn, 0) if delta < 0 else (0, gpn)
+        source, target = index[was], index[becomes]  # edited in place: views of them stay true
+        free, node_pod = self.free, self.layout.node_pod
+        count, first, last = len(nodes), nodes[0], nodes[-1]
+        pod = node_pod[first]
+        at = bisect_left(source, first)
+        run = source[at : at + count]
+        if node_pod[last] == pod and run == list(nodes) and itemgetter(*nodes)(free).count(was) == count:
+            del source[at : at + count]
+            if last - first + 1 == count:
+                free[first : last + 1] = [becomes] * count
+            else:
+                for node in nodes:
+                    free[node] = becomes
+            self.free_by_pod[pod] += delta * count
+            self.whole_free_by_pod[pod] += count if delta > 0 else -count
+            at = bisect_left(target, first)
+            if at == len(target) or target[at] > last:
+                target[at:at] = nodes
+            else:
+                target += nodes
+                target.sort()
+        else:
+            self._move_whole_any(nodes, source, target, was, becomes, delta)
+        moved = delta * count
+        self.version_by_type[gpu_type] += 1
+        self.free_by_type[gpu_type] += moved
+        self.free_total += moved
+
+    def _move_whole_any(
+        self, nodes: tuple[int, ...], source: list[int], target: list[int], was: int, becomes: int, delta: int
+    ) -> None:
+        """``_move_whole`` for any nodes: a check per node, then both lists rebuilt (set
+        difference, sorted merge)."""
+        free, node_pod, whole = self.free, self.layout.node_pod, self.whole_free_by_pod
         for node in nodes:
             if free[node] != was:
-                raise SimError(f"node {node} would have {free[node] + delta} free GPUs of {gpn}")
+                raise SimError(f"node {node} would have {free[node] + delta} free GPUs of {abs(delta)}")
             free[node] = becomes
             pod = node_pod[node]
             self.free_by_pod[pod] += delta
             whole[pod] += 1 if delta > 0 else -1
-        index = self.nodes_by_free[gpu_type]
         taken = set(nodes)
         if len(taken) != len(nodes):
             raise SimError(f"placement {nodes} names a node twice")
-        index[was][:] = sorted(set(index[was]) - taken)  # in place: views of the lists stay true
-        index[becomes][:] = sorted(index[becomes] + list(nodes))
-        moved = delta * len(nodes)
-        self.version_by_type[gpu_type] += 1
-        self.free_by_type[gpu_type] += moved
-        self.free_total += moved
+        source[:] = sorted(set(source) - taken)
+        target[:] = sorted(target + list(nodes))
 
     def busy_by_pod(self) -> list[int]:
         return [pod.gpus - free for pod, free in zip(self.layout.pods, self.free_by_pod, strict=True)]
