@@ -296,6 +296,16 @@ def test_regression_out_the_system_refuses(folder: Path, command: str, out: str)
     assert code == 2 and err.startswith("gpusim: ") and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_regression_out_under_a_file(folder: Path, command: str) -> None:
+    """--out notes.txt/x (notes.txt a file) said the results directory "must be new or empty"."""
+    code, _, err = cli(
+        [command, "tiny.yaml", "--out", "notes.txt/x", "--workers", "1"][: 4 if command == "run" else 6]
+    )
+    rule = "results directory's parent must be a directory (got 'notes.txt', not a directory)"
+    assert (code, err) == (2, f"gpusim: notes.txt/x: {rule}\n")
+
+
 @pytest.mark.parametrize("arg", ["a\nb", "\x1e", "\x1f"])
 def test_regression_usage_error_echoes_a_line_break(folder: Path, arg: str) -> None:
     code, _, err = cli(["run", "tiny.yaml", arg])

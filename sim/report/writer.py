@@ -196,7 +196,17 @@ def check_target(out_dir: Path) -> None:
     try:
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
             raise FileExistsError(errno.EEXIST, "results directory must be new or empty", str(out_dir))
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # a file where a parent folder should be
+            blocker = next((p for p in reversed(out_dir.parents) if p.exists() and not p.is_dir()), None)
+            from sim.errors import show
+
+            got = show(str(blocker or out_dir.parent))
+            raise UserError(
+                f"results directory's parent must be a directory (got {got}, not a directory)",
+                source=str(out_dir),
+            ) from None
         probe = _temporary(out_dir)
         probe = probe.with_name(probe.name + ".probe")  # longer than the real one, not it
         probe.mkdir()
