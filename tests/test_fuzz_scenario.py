@@ -11,6 +11,7 @@ the error has one, inside the file). Any other exception is a bug. The ``slow`` 
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -386,6 +387,25 @@ def test_regression_sweep_base_name_too_long(folder: Path) -> None:
         make_plan(read_sweep(path))
     rule = "base must be a scenario file path or an inline scenario mapping"
     assert str(caught.value) == f"{path}:1: base: {rule} (got '{'b' * 56}...)"
+
+
+def test_regression_sweep_base_under_a_folder_without_permission(folder: Path) -> None:
+    """A base scenario under a folder without search permission made is_file() raise PermissionError."""
+    locked = folder / "locked"
+    locked.mkdir(exist_ok=True)
+    (locked / "base.yaml").write_bytes(dump(minimal_scenario()))
+    path = folder / "locked-sweep.yaml"
+    path.write_bytes(dump({"base": "locked/base.yaml", "axes": {"scheduler": ["easy"]}}))
+    locked.chmod(0)
+    try:
+        if os.access(locked / "base.yaml", os.F_OK):  # root: permissions do not apply
+            pytest.skip("folder permissions are not enforced for this user (root?)")
+        with pytest.raises(ScenarioError) as caught:
+            make_plan(read_sweep(path))
+    finally:
+        locked.chmod(0o755)
+    rule = "base scenario file must be reachable (Permission denied) (got 'locked/base.yaml')"
+    assert str(caught.value) == f"{path}:1: base: {rule}"
 
 
 def test_regression_set_path_with_a_superscript_digit(folder: Path) -> None:

@@ -139,7 +139,14 @@ def _base_loader(sweep: SweepSource) -> Loader:
     if isinstance(base, dict):
         return lambda overrides: scenario_from_data(base, sweep.source, folder, overrides)
     path = folder / base
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as error:  # e.g. a folder on the way without search permission
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise sweep.error(
+            ("base",), f"base scenario file must be reachable ({reason}) (got {base!r})"
+        ) from None
+    if not found:
         raise sweep.error(("base",), f"base scenario file must exist (got {base!r})")
     return lambda overrides: load_scenario(path, overrides)
 
