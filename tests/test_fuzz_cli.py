@@ -16,6 +16,7 @@ import contextlib
 import io
 import itertools
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -323,3 +324,14 @@ def test_regression_sweep_out_the_system_refuses(folder: Path, out: str) -> None
     assert code == 2 and err.count("\n") == 1
     shown = one_line(out)  # the NUL as \\x00
     assert err.startswith(f"gpusim: {shown}: sweep directory must be one gpusim can create (")
+
+
+def test_regression_trace_job_of_1e308_seconds_is_refused_quickly(folder: Path) -> None:
+    """A trace job of 1e308 s made a run without a horizon sample the cluster hourly until it ended."""
+    (folder / "long.csv").write_text(TRACE + "d,7,1,1e308\n")
+    (folder / "long.yaml").write_text(TINY.replace("trace.csv", "long.csv"))
+    began = time.perf_counter()
+    code, _, err = cli(["run", "long.yaml", "--out", "long-out", "--quiet"])
+    assert time.perf_counter() - began < 5
+    rule = "duration must be at most 3,155,760,000 s (100 years) (got '1e308')"
+    assert (code, err) == (2, f"gpusim: long.csv:5: duration: {rule}\n")

@@ -330,6 +330,24 @@ def test_regression_tiny_sample_interval(folder: Path) -> None:
     assert check_load(folder / "ok.yaml", dump(minimal_scenario() | {"metrics": {"sample_interval": "1s"}}))
 
 
+def test_regression_durations_and_samples_past_the_limits(folder: Path) -> None:
+    """A horizon or job duration of 1e300 s, or 100 years sampled each second, made a run that never ended."""
+    stream = {"name": "s", "rate_per_hour": 1, "duration": {"median": "1e300", "sigma": 0}}
+    synthetic = {"synthetic": {"arrivals_for": "1h", "streams": [stream]}}
+    for extra, snippet, field in [
+        ({"horizon": "1e300"}, "horizon", "horizon"),
+        ({"workload": synthetic}, "median", "workload.synthetic.streams.0.duration.median"),
+    ]:
+        text = dump(minimal_scenario() | extra).decode()
+        where = f"{folder / 'bad.yaml'}:{line_of(text, snippet)}"
+        rule = "duration must be at most 3,155,760,000 s (100 years) (got '1e300')"
+        assert load_error(folder, text) == f"{where}: {field}: {rule}"
+    text = dump(minimal_scenario() | {"horizon": "5200w", "metrics": {"sample_interval": 1}}).decode()
+    where = f"{folder / 'bad.yaml'}:{line_of(text, 'sample_interval')}"
+    rule = "sample_interval must be at least horizon / 1,000,000 = 3144.96 s (got 1 s for a horizon of"
+    assert load_error(folder, text).startswith(f"{where}: metrics.sample_interval: {rule}")
+
+
 # --- Sweep files: read_sweep and make_plan share read_yaml and the loader ----------------------
 
 

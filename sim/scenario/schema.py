@@ -126,6 +126,8 @@ class Cluster(Model):
 
 MIN_SAMPLE_INTERVAL = 1.0
 """Shortest sample interval, seconds."""
+MAX_SAMPLES = 1_000_000
+"""Most samples a run with a horizon may take (horizon / sample_interval): a year every 31.5 s."""
 
 
 class Metrics(Model):
@@ -242,6 +244,12 @@ class Scenario(Model):
         if self.workload.inference and self.service_window() is None:
             raise ValueError(
                 "horizon must be set when workload.inference is given: services run until it (got none)"
+            )
+        if self.horizon is not None and self.horizon / self.metrics.sample_interval > MAX_SAMPLES:
+            raise ValueError(
+                f"metrics.sample_interval must be at least horizon / {MAX_SAMPLES:,} = "
+                f"{self.horizon / MAX_SAMPLES:g} s (got {self.metrics.sample_interval:g} s for a horizon of "
+                f"{self.horizon:g} s)"
             )
         for where, gpu_type in named:
             if gpu_type not in types:
