@@ -36,6 +36,7 @@ from sim.engine.notice import Notices
 from sim.engine.queue import JobQueue
 from sim.engine.results import SegmentLog, collect
 from sim.engine.sampling import record_sample
+from sim.engine.shapes import QueueByShape
 from sim.errors import SimError
 from sim.policies.base import Placer, Scheduler
 from sim.policies.pricing.base import Pricing
@@ -95,6 +96,7 @@ class Engine:
         self.queue = JobQueue(n)
         self._pending = JobQueue(n)
         self._queue_by_type = {gpu_type: JobQueue(n) for gpu_type in layout.gpu_types}
+        self._queue_by_shape = {t: QueueByShape(layout.gpus_per_node[t]) for t in layout.gpu_types}
         # The sorted running lists and per-type queues, kept only if something reads them: a
         # scheduler that does not (``Scheduler.reads_views``: fifo) spares their upkeep.
         self._views = scheduler.reads_views or spot_notice > 0 or check
@@ -216,6 +218,11 @@ class Engine:
         self._need_views()
         return self._queue_by_type[gpu_type]
 
+    def queued_could_fit(self, gpu_type: str, after: int = -1) -> list[int]:
+        """The queued jobs of one GPU type numbered above ``after`` that the free nodes could hold."""
+        self._need_views()
+        return self._queue_by_shape[gpu_type].could_fit(self.cluster.nodes_by_free[gpu_type], after)
+
     def _need_views(self) -> None:
         if not self._views:
             raise SimError(
@@ -307,6 +314,7 @@ class Engine:
         self.queue.add(job)
         if self._views:
             self._queue_by_type[gpu_type].add(job)
+            self._queue_by_shape[gpu_type].add(job, gpus)
         self._queued_gpus[jobs.job_class[job]] += gpus
         self._queued_by_type[gpu_type] += gpus
 
@@ -317,6 +325,7 @@ class Engine:
         self.queue.remove(job)
         if self._views:
             self._queue_by_type[gpu_type].remove(job)
+            self._queue_by_shape[gpu_type].remove(job, gpus)
         self._queued_gpus[jobs.job_class[job]] -= gpus
         self._queued_by_type[gpu_type] -= gpus
 

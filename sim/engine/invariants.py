@@ -76,6 +76,10 @@ def _check_job_states(engine: Engine, running: set[int]) -> None:
     by_type = {job for queue in engine._queue_by_type.values() for job in queue}
     if by_type != queued:
         fail(engine, "the per-type queues and the queue disagree")
+    for gpu_type, shapes in engine._queue_by_shape.items():
+        grouped = {(job, gpus) for gpus, group in shapes.groups.items() for job in group}
+        if grouped != {(job, jobs.gpus[job]) for job in engine._queue_by_type[gpu_type]}:
+            fail(engine, f"the queue of {gpu_type} grouped by GPU count disagrees with its queue")
     ended = {job for job in range(engine._next_arrival) if engine.end_time[job] == engine.end_time[job]}
     states = [
         ("queued", queued), ("pending", pending), ("running", running), ("ended", ended),

@@ -67,6 +67,12 @@ class SchedulingContext(Protocol):
         """The queued jobs of one GPU type, in queue order (a view of ``queue``)."""
         ...
 
+    def queued_could_fit(self, gpu_type: str, after: int = -1) -> list[int]:
+        """The queued jobs of one GPU type numbered above ``after`` (-1: all) that the free nodes
+        could hold by GPU count (a node with that many free GPUs, or enough whole free nodes),
+        in queue order: those a placement might accept now. A new list."""
+        ...
+
     def start(self, job: int, placement: Placement) -> None:
         """Start ``job`` on ``placement`` (the engine checks it and removes the job from the queue)."""
         ...

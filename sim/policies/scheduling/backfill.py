@@ -62,7 +62,10 @@ def backfill_each_type(
     The same starts as one scan of the whole queue after the head: a job's fate depends only
     on its own type's nodes and, for the head's type, the head's reservation (built only if
     that type has a free GPU), so the types can be scanned one after another. What it saves:
-    a type with no free GPU costs nothing, however long its queue. Where ``after`` maps a
+    a type with no free GPU costs nothing, however long its queue, and of the others only
+    the jobs the free nodes could hold are looked at (``queued_could_fit``: the rest would be
+    refused by placement, and a refusal only passes over later jobs of the same shape, which
+    are left out too). Where ``after`` maps a
     type to a job number, only that type's jobs numbered above it are candidates (the
     caller knows the others would be refused).
     """
@@ -74,9 +77,8 @@ def backfill_each_type(
             reservation = HeadReservation(ctx, head, cache) if gpu_type == head_type else None
             if reservation is not None and used is not None:
                 used.append(reservation)
-            queue = ctx.queue_of_type(gpu_type)
             since = -1 if after is None else after.get(gpu_type, -1)
-            candidates = queue.after(since) if since >= 0 else iter(queue)
+            candidates = ctx.queued_could_fit(gpu_type, since)
             started += backfill(ctx, reservation, candidates, gpu_type, skip=head)
     return started
 

@@ -1,0 +1,63 @@
+"""Queued jobs of one GPU type grouped by GPU count: what a backfill scan can skip unseen.
+
+A backfill scan after a blocked head looks at every queued job of a type, in queue order,
+but on a busy cluster most of them ask for more than any node (or the whole free nodes)
+could give right now: placement would refuse them whatever the policy. Grouping the queue
+by GPU count lets ``could_fit`` hand the scan only the groups that might fit, merged back
+into queue order, so the others cost nothing.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from itertools import chain
+
+
+class QueueByShape:
+    """The queued jobs of one GPU type: per GPU count, their job numbers ascending (queue order)."""
+
+    def __init__(self, gpus_per_node: int) -> None:
+        self.gpus_per_node = gpus_per_node
+        self.groups: dict[int, list[int]] = {}
+
+    def add(self, job: int, gpus: int) -> None:
+        group = self.groups.get(gpus)
+        if group is None:
+            self.groups[gpus] = [job]
+        elif job > group[-1]:
+            group.append(job)
+        else:  # a requeued or late-admitted job: back at its queue-order place
+            insort(group, job)
+
+    def remove(self, job: int, gpus: int) -> None:
+        group = self.groups.get(gpus, [])
+        index = bisect_left(group, job)
+        if index == len(group) or group[index] != job:
+            raise KeyError(f"job {job} is not queued with {gpus} GPUs")
+        del group[index]
+        if not group:
+            del self.groups[gpus]
+
+    def could_fit(self, nodes_by_free: list[list[int]], after: int = -1) -> list[int]:
+        """The jobs numbered above ``after`` that a placement could find room for now, ascending.
+
+        A job within one node needs a node with that many free GPUs; a larger one needs
+        ``ceil(gpus / gpus_per_node)`` whole free nodes (``nodes_by_free`` is the type's index
+        of node ids by free count). The others cannot be placed by any placement policy, so a
+        scan would refuse them unseen. A new list: the caller may start jobs while reading it.
+        """
+        gpn = self.gpus_per_node
+        most = gpn
+        while most and not nodes_by_free[most]:
+            most -= 1  # the most free GPUs on one node
+        whole = len(nodes_by_free[gpn])  # fully free nodes
+        runs = [
+            group
+            for gpus, group in self.groups.items()
+            if gpus <= most or (gpus > gpn and -(-gpus // gpn) <= whole)
+        ]
+        if after >= 0:
+            runs = [group[bisect_right(group, after) :] for group in runs]
+        if len(runs) == 1:
+            return list(runs[0])
+        return sorted(chain.from_iterable(runs))  # sorted runs: timsort merges them

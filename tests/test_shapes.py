@@ -1,0 +1,74 @@
+"""The queue grouped by GPU count (sim/engine/shapes.py): what a backfill scan may skip unseen."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from sim.engine.shapes import QueueByShape
+
+
+def index_of(free: list[int], gpus_per_node: int) -> list[list[int]]:
+    """nodes_by_free for nodes with these free counts."""
+    index: list[list[int]] = [[] for _ in range(gpus_per_node + 1)]
+    for node, count in enumerate(free):
+        index[count].append(node)
+    return index
+
+
+def filled(jobs: dict[int, int]) -> QueueByShape:
+    queue = QueueByShape(8)
+    for job, gpus in jobs.items():
+        queue.add(job, gpus)
+    return queue
+
+
+def test_only_jobs_some_node_or_the_whole_free_nodes_could_hold() -> None:
+    queue = filled({0: 8, 1: 1, 2: 3, 3: 16, 4: 4, 5: 2, 6: 24, 7: 3})
+    # Nodes with 3, 1 and 0 free GPUs: the most on one node is 3, no whole node free.
+    assert queue.could_fit(index_of([3, 1, 0], 8)) == [1, 2, 5, 7]
+    # Two whole free nodes: every single-node job, and 16 GPUs (two nodes), not 24 (three).
+    assert queue.could_fit(index_of([8, 8, 0], 8)) == [0, 1, 2, 3, 4, 5, 7]
+    # Nothing free: nothing.
+    assert queue.could_fit(index_of([0, 0], 8)) == []
+
+
+def test_after_a_job_number_and_requeued_jobs_in_queue_order() -> None:
+    queue = filled({2: 1, 5: 2, 9: 1})
+    queue.add(3, 1)  # requeued: back at its place
+    assert queue.groups == {1: [2, 3, 9], 2: [5]}
+    assert queue.could_fit(index_of([2], 8), after=3) == [5, 9]
+    queue.remove(3, 1)
+    queue.remove(5, 2)
+    assert queue.groups == {1: [2, 9]}
+    with pytest.raises(KeyError, match="job 5 is not queued with 2 GPUs"):
+        queue.remove(5, 2)
+
+
+def test_a_new_list_each_time() -> None:
+    """The caller starts (removes) jobs while it reads the list: the list must not change."""
+    queue = filled({0: 1, 1: 1})
+    listed = queue.could_fit(index_of([1], 8))
+    queue.remove(0, 1)
+    assert listed == [0, 1]
+
+
+def test_agrees_with_a_scan_of_the_whole_queue() -> None:
+    """Random queues and free counts: exactly the jobs a by-count scan would not rule out."""
+    rng = random.Random(5)
+    for _ in range(300):
+        gpn = rng.choice([1, 4, 8])
+        jobs = {job: rng.choice([1, 2, 3, 4, 5, 8, 12, 16, 32]) for job in rng.sample(range(200), 30)}
+        queue = QueueByShape(gpn)
+        for job, gpus in jobs.items():
+            queue.add(job, gpus)
+        free = [rng.randint(0, gpn) for _ in range(rng.randint(1, 6))]
+        after = rng.choice([-1, 50, 150])
+        most, whole = max(free), free.count(gpn)
+        expected = sorted(
+            job
+            for job, gpus in jobs.items()
+            if job > after and (gpus <= most if gpus <= gpn else -(-gpus // gpn) <= whole)
+        )
+        assert queue.could_fit(index_of(free, gpn), after) == expected
