@@ -19,7 +19,6 @@ binding to one of several GPU types, the market, the quota) is in ``arrivals.py`
 
 from __future__ import annotations
 
-import bisect
 import gc
 import itertools
 import math
@@ -35,6 +34,7 @@ from sim.engine.market import Market
 from sim.engine.notice import Notices
 from sim.engine.queue import JobQueue
 from sim.engine.results import SegmentLog, collect
+from sim.engine.running import RunningIndex
 from sim.engine.sampling import record_sample
 from sim.engine.shapes import QueueByShape
 from sim.errors import SimError
@@ -100,10 +100,10 @@ class Engine:
         # The sorted running lists and per-type queues, kept only if something reads them: a
         # scheduler that does not (``Scheduler.reads_views``: fifo) spares their upkeep.
         self._views = scheduler.reads_views or spot_notice > 0 or check
-        # Running jobs per GPU type, sorted by (estimated end, start order); ``running`` merges them.
-        self._running_by_type: dict[str, list[tuple[float, int, int]]] = {t: [] for t in layout.gpu_types}
+        # Running jobs per GPU type, sorted by (estimated end, start order), and busy nodes by
+        # when their last job ends; ``running`` merges the types' lists.
+        self._running = RunningIndex(list(layout.gpu_types), len(layout.node_pod))
         self._running_merged: tuple[int, list[tuple[float, int, int]]] = (-1, [])
-        self._running_changes = 0  # starts, stops and re-keys: when the merged list is stale
         self.start_time = [math.nan] * n
         self.end_time = [math.nan] * n
         self.placements: list[Placement | None] = [None] * n
@@ -159,10 +159,10 @@ class Engine:
         )
         key = (now + self.estimate_left[job] * factor, self._started, job)
         if self._views:
-            bisect.insort(self._running_by_type[gpu_type], key)
+            whole = placement.gpus_per_node == self.layout.gpus_per_node[gpu_type]
+            self._running.add(key, gpu_type, placement.nodes, whole)
         self._running_key[job] = key
         self._started += 1
-        self._running_changes += 1
         finish = now + self.work_left[job] * factor
         if self._deadline and job in self._deadline:
             finish = min(finish, self._deadline[job])
@@ -199,19 +199,25 @@ class Engine:
     def running(self) -> list[tuple[float, int, int]]:
         """All running jobs as ``(estimated end, start order, job)``, sorted (merged per type on demand)."""
         self._need_views()
-        lists = self._running_by_type
+        lists = self._running.by_type
         if len(lists) == 1:
             return next(iter(lists.values()))
         changes, merged = self._running_merged
-        if changes != self._running_changes:
+        if changes != self._running.changes:
             merged = sorted(itertools.chain.from_iterable(lists.values()))
-            self._running_merged = (self._running_changes, merged)
+            self._running_merged = (self._running.changes, merged)
         return merged
 
     def running_of_type(self, gpu_type: str) -> list[tuple[float, int, int]]:
         """The running jobs of one GPU type, sorted as ``running``."""
         self._need_views()
-        return self._running_by_type[gpu_type]
+        return self._running.by_type[gpu_type]
+
+    def nodes_free_at(self, gpu_type: str) -> list[tuple[float, int, int]]:
+        """The busy nodes of one GPU type as ``(estimated end, start order, node)`` of the job on
+        each that is estimated to end last, sorted: when each comes fully free."""
+        self._need_views()
+        return self._running.free_at[gpu_type]
 
     def queue_of_type(self, gpu_type: str) -> JobQueue:
         """The queued jobs of one GPU type, in queue order (a view the engine keeps)."""
@@ -364,12 +370,10 @@ class Engine:
         if key is None:
             raise SimError(f"job {self.jobs.job_id[job]} stopped but is not running")
         if self._views:
-            of_type = self._running_by_type[self.jobs.gpu_type[job]]
-            index = bisect.bisect_left(of_type, key)
-            if index == len(of_type) or of_type[index] != key:
+            gpu_type = self.jobs.gpu_type[job]
+            whole = placement.gpus_per_node == self.layout.gpus_per_node[gpu_type]
+            if not self._running.remove(key, gpu_type, placement.nodes, whole):
                 raise SimError(f"job {self.jobs.job_id[job]} stopped but is not in the running list")
-            del of_type[index]
-        self._running_changes += 1
         self._running_key[job] = None
         self.placements[job] = None
         self._running_count -= 1

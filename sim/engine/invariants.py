@@ -59,12 +59,25 @@ def check_state(engine: Engine) -> None:
             fail(engine, f"pod {pod.name}'s free counts are out of date")
     if cluster.free_total != sum(cluster.free):
         fail(engine, f"free_total is {cluster.free_total}, nodes say {sum(cluster.free)}")
-    listed = sorted(key[2] for keys in engine._running_by_type.values() for key in keys)
+    listed = sorted(key[2] for keys in engine._running.by_type.values() for key in keys)
     if listed != running:
         fail(engine, "the running lists and the placements disagree")
     for job in running:
-        if jobs.gpu_type[job] not in engine._running_by_type or engine._running_key[job] is None:
+        if jobs.gpu_type[job] not in engine._running.by_type or engine._running_key[job] is None:
             fail(engine, f"job {jobs.job_id[job]} runs without a running key")
+    last: dict[int, tuple[float, int, int]] = {}  # node -> the key of its job ending last
+    for job in running:
+        key = engine._running_key[job]
+        for node in engine.placements[job].nodes:  # type: ignore[union-attr]
+            last[node] = max(last.get(node, key), key)  # type: ignore[arg-type]
+    for gpu_type, free_at in engine._running.free_at.items():
+        expected = sorted(
+            (key[0], key[1], node)
+            for node, key in last.items()
+            if layout.pods[layout.node_pod[node]].gpu_type == gpu_type
+        )
+        if free_at != expected:
+            fail(engine, f"the {gpu_type} nodes ordered by when they come free are out of date")
     _check_job_states(engine, set(running))
 
 

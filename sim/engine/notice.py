@@ -12,7 +12,6 @@ run on with their old estimated ends.
 
 from __future__ import annotations
 
-import bisect
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -60,11 +59,12 @@ class Notices:
         old = engine._running_key[victim]
         assert old is not None
         new = (estimated_end, old[1], victim)
-        running = engine._running_by_type[engine.jobs.gpu_type[victim]]
-        del running[bisect.bisect_left(running, old)]
-        bisect.insort(running, new)
+        gpu_type = engine.jobs.gpu_type[victim]
+        placement = engine.placement_of(victim)
+        whole = placement.gpus_per_node == engine.layout.gpus_per_node[gpu_type]
+        engine._running.remove(old, gpu_type, placement.nodes, whole)
+        engine._running.add(new, gpu_type, placement.nodes, whole)
         engine._running_key[victim] = new
-        engine._running_changes += 1
         # What reservations project changed, as if the type's GPUs had moved.
         engine.cluster.version_by_type[engine.jobs.gpu_type[victim]] += 1
 

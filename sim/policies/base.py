@@ -59,6 +59,11 @@ class SchedulingContext(Protocol):
         """The running jobs of one GPU type, sorted as ``running``."""
         ...
 
+    def nodes_free_at(self, gpu_type: str) -> Sequence[tuple[float, int, int]]:
+        """The busy nodes of one GPU type as ``(estimated end, start order, node)`` of the job
+        on each estimated to end last, sorted: the order they come fully free."""
+        ...
+
     def running_since(self, job: int) -> float:
         """When a running job's current segment started."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 
 from sim.cluster.state import Placement
 from sim.policies.base import SchedulingContext
@@ -40,6 +41,7 @@ class HeadReservation:
         self._ctx, self._head, self._cache = ctx, head, cache
         self._shadow: float | None = None
         self.changed: dict[int, int] = {}
+        self._whole_at_shadow: list[tuple[float, int, int]] = []  # for `changed`, when first needed
         self.fits = 0
 
     @property
@@ -56,6 +58,10 @@ class HeadReservation:
 
     def _walk_once(self) -> None:
         ctx, cache = self._ctx, self._cache
+        if self.threshold == self.gpus_per_node:  # whole nodes: no walk
+            self._whole_at_shadow, self.fits, last_end = self._whole_nodes(ctx, self._nodes_needed)
+            self._shadow = max(last_end, ctx.now)
+            return
         key = (self._head, self.gpu_type, ctx.cluster.version_by_type[self.gpu_type])
         walked = cache.get(key) if cache is not None else None
         if walked is None:
@@ -66,6 +72,24 @@ class HeadReservation:
         changed, self.fits, last_end = walked
         self.changed = dict(changed)  # admits() edits it
         self._shadow = max(last_end, ctx.now)
+
+    def _whole_nodes(
+        self, ctx: SchedulingContext, needed: int
+    ) -> tuple[list[tuple[float, int, int]], int, float]:
+        """``_walk``'s answer for a head that wants whole nodes, read off the busy nodes sorted
+        by when their last job ends (``nodes_free_at``): the walk would stop at the job that
+        frees the k-th of them, k being the nodes still missing, and every node whose last
+        job comes no later is whole then. Those nodes are returned (``changed`` marks them
+        all free when a job wanting part of a node first asks); a node left out is short of a
+        whole node at the shadow time, all ``admits`` asks of it."""
+        goal = self.needed
+        fits = len(ctx.cluster.nodes_by_free[self.gpu_type][self.gpus_per_node]) if needed else 0
+        free_at = ctx.nodes_free_at(self.gpu_type)
+        if fits >= goal or not free_at:
+            return [], fits, -math.inf
+        end, order, _ = free_at[min(goal - fits, len(free_at)) - 1]
+        whole = bisect_right(free_at, (end, order, math.inf))  # the k-th and any freed with it
+        return free_at[:whole], fits + whole, end
 
     def _walk(self, ctx: SchedulingContext, needed: int) -> tuple[dict[int, int], int, float]:
         """(projected free counts of changed nodes, nodes fitting the head, last estimated end walked)."""
@@ -115,6 +139,9 @@ class HeadReservation:
                 return False
             self.fits -= len(placement.nodes)
             return True
+        if self._whole_at_shadow:
+            self.changed = {node: self.gpus_per_node for _, _, node in self._whole_at_shadow}
+            self._whole_at_shadow = []
         changed, free = self.changed, self.free
         if gone_by_shadow:
             for node in placement.nodes:
