@@ -24,6 +24,7 @@ from typing import Any
 from sim.cluster.state import ClusterLayout
 from sim.engine import stopping
 from sim.engine.core import Engine
+from sim.errors import ScenarioError
 from sim.policies import PLACEMENTS, PRICINGS, QUOTAS, SCHEDULERS
 from sim.records import JOB_COLUMNS, JobRecord, RunRecords
 from sim.scenario import Scenario, load_scenario, scenario_from_data
@@ -217,7 +218,12 @@ def run(
 
     resolved = resolve(scenario, overrides)
     began = time.perf_counter()
-    records = simulate(resolved, on_progress, check)
+    try:
+        records = simulate(resolved, on_progress, check)
+    except ScenarioError as error:
+        if error.source is None and isinstance(scenario, str | Path):
+            error.source = str(scenario)  # a rule on the whole workload: name the scenario file
+        raise
     wall = time.perf_counter() - began
     # One set of metric columns for the summary and the files (bills, energy) alike.
     with shared(records):

@@ -33,7 +33,7 @@ from typing import NoReturn
 from sim.cli_compare import add_compare_parser, add_plot_parser
 from sim.cli_sweep import add_sweep_parser
 from sim.cli_trace import add_trace_parser
-from sim.errors import UserError, one_line
+from sim.errors import ScenarioError, UserError, one_line
 
 DEFAULT_SCENARIO = Path("scenarios") / "munich.yaml"
 
@@ -210,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _sigterm_interrupts(terminated):
             return args.handler(args)
     except UserError as error:
+        if error.source is None and isinstance(error, ScenarioError) and getattr(args, "scenario", None):
+            error.source = args.scenario  # a rule on the whole built workload: name the scenario
         print(f"gpusim: {error.render()}", file=sys.stderr)
         return 2
     except FileExistsError as error:

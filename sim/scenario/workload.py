@@ -15,6 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.errors import show
 from sim.scenario.base import Duration, Model, Name
+from sim.workload.trace_csv import MAX_GPUS
 
 Tier = Literal["reserved", "on-demand", "spot"]
 GpuTypes = Name | Annotated[list[Name], Field(min_length=1)]
@@ -128,8 +129,8 @@ def _check_weights(what: str, weights: dict[Any, float]) -> None:
 
 def _check_counts(what: str, weights: dict[int, float]) -> None:
     _check_weights(what, weights)
-    if any(count <= 0 for count in weights):
-        raise ValueError(f"{what} must map counts > 0 to weights (got {sorted(weights)})")
+    if any(count <= 0 or count > MAX_GPUS for count in weights):
+        raise ValueError(f"{what} must map counts from 1 to 1,000,000,000 to weights (got {sorted(weights)})")
 
 
 def _check_tenants(tenants: int | dict[str, float]) -> None:

@@ -6,11 +6,12 @@ The trace is read by the reader its ``format`` names (``sim.workload.readers``).
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 
 from sim.cluster.state import ClusterLayout
-from sim.errors import TraceError
-from sim.scenario.schema import Scenario, TraceSpec
+from sim.errors import ScenarioError, TraceError
+from sim.scenario.schema import MAX_SAMPLES, Scenario, TraceSpec
 from sim.workload.calendar import Calendar
 from sim.workload.demand import Willingness, draw_willingness
 from sim.workload.inference import ServicePlan, plan_services, replica_jobs
@@ -93,7 +94,23 @@ def build_workload(scenario: Scenario, layout: ClusterLayout) -> Workload:
     built.jobs = tables[0] if len(tables) == 1 else JobTable.merge(tables)
     if scenario.demand is not None:
         built.willingness = draw_willingness(scenario.demand, built.jobs, scenario.seed)
+    if scenario.horizon is None:
+        check_sample_count(built.jobs, scenario.metrics.sample_interval)
     return built
+
+
+def check_sample_count(jobs: JobTable, interval: float) -> None:
+    """Without a horizon a run samples until its last job ends: refuse a workload whose jobs,
+    even run without waiting, span more than MAX_SAMPLES intervals (a run that never ends)."""
+    if not jobs.submit:
+        return
+    span = max(map(operator.add, jobs.submit, jobs.duration)) - min(jobs.submit)
+    if span / interval > MAX_SAMPLES:
+        raise ScenarioError(
+            f"must be at least the workload's span / {MAX_SAMPLES:,} = {span / MAX_SAMPLES:g} s "
+            f"when there is no horizon (its jobs span {span:g} s; or set a horizon) (got {interval:g} s)",
+            field="metrics.sample_interval",
+        )
 
 
 def read_scenario_trace(trace: TraceSpec) -> TraceResult:

@@ -24,6 +24,7 @@ from sim.workload import calendar
 from sim.workload.calendar import Calendar
 from sim.workload.jobs import JobTable
 from sim.workload.tenants import draw_tenants
+from sim.workload.trace_csv import MAX_SECONDS
 
 OUTCOMES = ("completed", "failed", "cancelled")
 
@@ -129,8 +130,9 @@ def generate(
     of = np.repeat(np.arange(count), sizes)
     median = spec.duration.median * gpus[of].astype(float) ** spec.size_exponent
     full = median * np.exp(rng.normal(0.0, spec.duration.sigma, n))
-    if spec.duration.max is not None:
-        full = np.minimum(full, spec.duration.max)
+    # At most 100 years (the trace limit) even without a max: a heavy tail must not make a
+    # run without a horizon sample hourly for ages.
+    full = np.minimum(full, MAX_SECONDS if spec.duration.max is None else spec.duration.max)
     outcome_draw = rng.random(n)
     stop_at = rng.random(n)
     failed = spec.outcomes.get("failed", 0.0)
