@@ -17,12 +17,13 @@ processors 1,000,000,000).
 from __future__ import annotations
 
 import gzip
+import math
 from pathlib import Path
 from typing import BinaryIO
 
 from sim.errors import show
 from sim.workload.readers.common import Columns, Drops, TraceResult, fail, integer, number
-from sim.workload.trace_csv import why
+from sim.workload.trace_csv import LIMITS, why
 
 FIELDS = (
     "job_number",
@@ -48,6 +49,7 @@ SUBMIT, RUN, ALLOCATED, REQUESTED, REQUESTED_TIME, USER = 1, 3, 4, 7, 8, 11
 POOL_KEYS = ("MaxProcs", "MaxNodes")
 INTEGER_KEYS = (*POOL_KEYS, "UnixStartTime")
 UTF8_BOM = b"\xef\xbb\xbf"
+SECONDS, GPUS = LIMITS["seconds"][0], LIMITS["gpus"][0]  # what number() and integer() hold fields to
 
 
 def read_swf(path: str | Path) -> TraceResult:
@@ -76,12 +78,29 @@ def read_swf(path: str | Path) -> TraceResult:
             raise fail(
                 f"job_number must be a whole number in digits (got {show(job)})", source, line, "job_number"
             )
-        submit = number(fields[SUBMIT], "submit_time", source, line, limit="seconds")
-        run = number(fields[RUN], "run_time", source, line, limit="seconds")
-        requested = integer(fields[REQUESTED], "requested_processors", source, line, limit="gpus")
-        allocated = integer(fields[ALLOCATED], "allocated_processors", source, line, limit="gpus")
-        estimate = number(fields[REQUESTED_TIME], "requested_time", source, line, limit="seconds")
-        user = integer(fields[USER], "user_id", source, line)
+        try:  # all six at once; any doubt and the checks below redo them one by one
+            submit, run, estimate = float(fields[SUBMIT]), float(fields[RUN]), float(fields[REQUESTED_TIME])
+            procs, alloc, uid = float(fields[REQUESTED]), float(fields[ALLOCATED]), float(fields[USER])
+        except ValueError:
+            submit = math.nan
+        if (
+            -math.inf < submit <= SECONDS
+            and -math.inf < run <= SECONDS
+            and -math.inf < estimate <= SECONDS
+            and procs.is_integer()  # False for inf and nan too
+            and procs <= GPUS
+            and alloc.is_integer()
+            and alloc <= GPUS
+            and uid.is_integer()
+        ):
+            requested, allocated, user = int(procs), int(alloc), int(uid)
+        else:  # field by field, in order: the first bad one is the error, located and worded
+            submit = number(fields[SUBMIT], "submit_time", source, line, limit="seconds")
+            run = number(fields[RUN], "run_time", source, line, limit="seconds")
+            requested = integer(fields[REQUESTED], "requested_processors", source, line, limit="gpus")
+            allocated = integer(fields[ALLOCATED], "allocated_processors", source, line, limit="gpus")
+            estimate = number(fields[REQUESTED_TIME], "requested_time", source, line, limit="seconds")
+            user = integer(fields[USER], "user_id", source, line)
         gpus = requested if requested > 0 else allocated
         if submit < 0:
             drops.add("submit time < 0")
