@@ -86,3 +86,14 @@ def test_releasing_free_nodes_is_refused() -> None:
     state = cluster()
     with pytest.raises(SimError, match="node 0 would have 4 free GPUs of 2"):
         state.release(Placement(tuple(range(10)), GPN), "g")
+
+
+def test_check_names_the_node_a_gang_cannot_have() -> None:
+    """``check`` of a multi-node gang names the first node that is held or of another type."""
+    state = cluster()
+    state.allocate(Placement((3,), GPN), "g")
+    with pytest.raises(SimError, match=r"node 3 \(a\) over-allocates or has the wrong GPU type"):
+        state.check(Placement((1, 2, 3, 4), GPN), 4 * GPN, "g")
+    with pytest.raises(SimError, match=r"node 40 \(x\) over-allocates or has the wrong GPU type"):
+        state.check(Placement((38, 39, 40), GPN), 3 * GPN, "g")
+    state.check(Placement((4, 5, 6), GPN), 3 * GPN, "g")  # free nodes of its type: no error

@@ -166,7 +166,12 @@ class ClusterState:
         want = (1, gpus) if needed == 0 else (needed, gpn)
         if (len(placement.nodes), placement.gpus_per_node) != want or len(set(placement.nodes)) != want[0]:
             raise SimError(f"placement {placement} is not a gang of {want[0]} node(s) x {want[1]} GPUs")
-        for node in placement.nodes:
+        nodes = placement.nodes
+        if len(nodes) > 1:  # the common case in C-level lookups; the loop below finds the culprit
+            lookup = itemgetter(*nodes)
+            if lookup(self._node_type).count(gpu_type) == len(nodes) and min(lookup(self.free)) >= want[1]:
+                return
+        for node in nodes:
             pod = layout.pods[layout.node_pod[node]]
             if pod.gpu_type != gpu_type or self.free[node] < placement.gpus_per_node:
                 raise SimError(
