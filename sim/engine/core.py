@@ -102,7 +102,7 @@ class Engine:
         self._views = scheduler.reads_views or spot_notice > 0 or check
         # Running jobs per GPU type, sorted by (estimated end, start order), and busy nodes by
         # when their last job ends; ``running`` merges the types' lists.
-        self._running = RunningIndex(list(layout.gpu_types), len(layout.node_pod))
+        self._running = RunningIndex(layout.gpus_per_node, len(layout.node_pod))
         self._running_merged: tuple[int, list[tuple[float, int, int]]] = (-1, [])
         self.start_time = [math.nan] * n
         self.end_time = [math.nan] * n
@@ -215,7 +215,8 @@ class Engine:
 
     def nodes_free_at(self, gpu_type: str) -> list[tuple[float, int, int]]:
         """The busy nodes of one GPU type as ``(estimated end, start order, node)`` of the job on
-        each that is estimated to end last, sorted: when each comes fully free."""
+        each that is estimated to end last, sorted: when each comes fully free (KeyError for a
+        type of one GPU per node: not kept, see ``RunningIndex``)."""
         self._need_views()
         return self._running.free_at[gpu_type]
 

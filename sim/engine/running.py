@@ -6,7 +6,8 @@ GPU type's running jobs sorted by key (``running_of_type``). ``free_at`` keeps, 
 every node that holds a running job as ``(estimated end, start order, node)`` of the last
 job on it (the largest key): the order in which nodes come fully free if every job ends
 when estimated. A head wanting whole nodes reads its shadow time there (the k-th entry)
-instead of walking the running jobs (``HeadReservation``).
+instead of walking the running jobs (``HeadReservation``). Not kept for types of one GPU
+per node: there every job frees whole nodes, so the walk is as short as the list is costly.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ Key = tuple[float, int, int]
 class RunningIndex:
     """Running jobs by key per GPU type, and busy nodes by when their last job ends."""
 
-    def __init__(self, gpu_types: list[str], nodes: int) -> None:
-        self.by_type: dict[str, list[Key]] = {gpu_type: [] for gpu_type in gpu_types}
-        self.free_at: dict[str, list[Key]] = {gpu_type: [] for gpu_type in gpu_types}
+    def __init__(self, gpus_per_node: dict[str, int], nodes: int) -> None:
+        self.by_type: dict[str, list[Key]] = {gpu_type: [] for gpu_type in gpus_per_node}
+        self.free_at: dict[str, list[Key]] = {t: [] for t, size in gpus_per_node.items() if size > 1}
         # Per node shared by several jobs (each holding part of it): their keys, and the largest.
         self._on_node: list[list[Key]] = [[] for _ in range(nodes)]
         self._last: list[Key | None] = [None] * nodes
@@ -32,7 +33,9 @@ class RunningIndex:
         """A job starts on ``nodes``; ``whole``: it holds all their GPUs (nothing else runs there)."""
         insort(self.by_type[gpu_type], key)
         self.changes += 1
-        free_at, on_node, last_of = self.free_at[gpu_type], self._on_node, self._last
+        free_at, on_node, last_of = self.free_at.get(gpu_type), self._on_node, self._last
+        if free_at is None:
+            return
         if whole:  # the nodes were idle and stay the job's alone: one block of entries, no per-node lists
             at = bisect_left(free_at, (key[0], key[1], -1))
             free_at[at:at] = zip(repeat(key[0]), repeat(key[1]), sorted(nodes))
@@ -54,7 +57,9 @@ class RunningIndex:
             return False
         del of_type[index]
         self.changes += 1
-        free_at, on_node, last_of = self.free_at[gpu_type], self._on_node, self._last
+        free_at, on_node, last_of = self.free_at.get(gpu_type), self._on_node, self._last
+        if free_at is None:
+            return True
         if whole:
             at = bisect_left(free_at, (key[0], key[1], -1))
             del free_at[at : at + len(nodes)]

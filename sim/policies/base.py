@@ -61,7 +61,8 @@ class SchedulingContext(Protocol):
 
     def nodes_free_at(self, gpu_type: str) -> Sequence[tuple[float, int, int]]:
         """The busy nodes of one GPU type as ``(estimated end, start order, node)`` of the job
-        on each estimated to end last, sorted: the order they come fully free."""
+        on each estimated to end last, sorted: the order they come fully free (types of more
+        than one GPU per node only)."""
         ...
 
     def running_since(self, job: int) -> float:

@@ -58,7 +58,7 @@ class HeadReservation:
 
     def _walk_once(self) -> None:
         ctx, cache = self._ctx, self._cache
-        if self.threshold == self.gpus_per_node:  # whole nodes: no walk
+        if self.threshold == self.gpus_per_node > 1:  # whole nodes: no walk (RunningIndex)
             self._whole_at_shadow, self.fits, last_end = self._whole_nodes(ctx, self._nodes_needed)
             self._shadow = max(last_end, ctx.now)
             return
