@@ -19,11 +19,13 @@ class QueueByShape:
     def __init__(self, gpus_per_node: int) -> None:
         self.gpus_per_node = gpus_per_node
         self.groups: dict[int, list[int]] = {}
+        self._sizes: list[int] = []  # the groups' GPU counts, ascending
 
     def add(self, job: int, gpus: int) -> None:
         group = self.groups.get(gpus)
         if group is None:
             self.groups[gpus] = [job]
+            insort(self._sizes, gpus)
         elif job > group[-1]:
             group.append(job)
         else:  # a requeued or late-admitted job: back at its queue-order place
@@ -37,6 +39,7 @@ class QueueByShape:
         del group[index]
         if not group:
             del self.groups[gpus]
+            del self._sizes[bisect_left(self._sizes, gpus)]
 
     def could_fit(self, nodes_by_free: list[list[int]], after: int = -1) -> list[int]:
         """The jobs numbered above ``after`` that a placement could find room for now, ascending.
@@ -47,15 +50,16 @@ class QueueByShape:
         scan would refuse them unseen. A new list: the caller may start jobs while reading it.
         """
         gpn = self.gpus_per_node
-        most = gpn
-        while most and not nodes_by_free[most]:
-            most -= 1  # the most free GPUs on one node
-        whole = len(nodes_by_free[gpn])  # fully free nodes
-        runs = [
-            group
-            for gpus, group in self.groups.items()
-            if gpus <= most or (gpus > gpn and -(-gpus // gpn) <= whole)
-        ]
+        # With a whole free node every single-node job fits by count, and a larger one if it
+        # needs no more whole nodes than are free: at most whole x gpn GPUs. Without one, at
+        # most the free GPUs of the freest node.
+        limit = len(nodes_by_free[gpn]) * gpn
+        if not limit:
+            limit = gpn - 1
+            while limit and not nodes_by_free[limit]:
+                limit -= 1
+        groups = self.groups
+        runs = [groups[gpus] for gpus in self._sizes[: bisect_right(self._sizes, limit)]]
         if after >= 0:
             runs = [group[bisect_right(group, after) :] for group in runs]
         if len(runs) == 1:
