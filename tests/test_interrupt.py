@@ -231,6 +231,27 @@ def test_sigterm_during_compare_removes_its_directory(tmp_path: Path) -> None:
         os.killpg(run.process.pid, 0)  # the group is empty: every worker has gone
 
 
+def test_sigterm_to_compare_alone_stops_its_workers_at_once(tmp_path: Path) -> None:
+    """SIGTERM to the compare process only (as a job scheduler's kill does): its workers are
+    terminated rather than left to finish their runs and the queued ones (which took minutes
+    with a ProcessPoolExecutor): exit 143 within seconds, nothing left behind."""
+    out = tmp_path / "cmp"
+    run = Run(
+        "compare", str(MUNICH), "--schedulers", "easy,fifo", "--replications", "2", "--set", "horizon=7d",
+        "--workers", "2", "--quiet", "--out", str(out), new_session=True,
+    )  # fmt: skip
+    run.wait_until(lambda: any(tmp_path.glob(".cmp.tmp-*/runs/*")), timeout=120)
+    signalled = time.monotonic()
+    run.process.send_signal(signal.SIGTERM)
+    code, lines = run.finish(timeout=60)
+    assert time.monotonic() - signalled < 5  # one 7-day munich run alone takes ~15 s
+    assert code == 143
+    assert lines == ["gpusim: interrupted (SIGTERM)"]
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ProcessLookupError):
+        os.killpg(run.process.pid, 0)  # no worker left running
+
+
 def small_run(tmp_path: Path, **kwargs: Any) -> sim.Result:
     return sim.run(TINY, out=tmp_path / "run", **kwargs)
 

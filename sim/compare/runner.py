@@ -18,7 +18,6 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import numpy as np
 from sim.compare.metrics import comparison_metrics
 from sim.compare.stats import Interval, paired_difference, t_interval
 from sim.scenario import Scenario, scenario_from_data
+from sim.workers import interruptible_pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +152,8 @@ def compare(
             if on_cell is not None:
                 on_cell(cells[-1])
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for cell in pool.map(_run_cell, tasks):
+        with interruptible_pool(workers) as pool:  # a signal stops the runs at once
+            for cell in pool.imap(_run_cell, tasks):
                 cells.append(cell)
                 if on_cell is not None:
                     on_cell(cell)

@@ -24,9 +24,7 @@ interrupted sweep resumes and a grown sweep runs only its new cells.
 from __future__ import annotations
 
 import importlib.util
-import multiprocessing
 import os
-import signal
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from sim.errors import UserError
 from sim.sweep.cell import CellTask, is_complete, remove_leftovers, run_cell
 from sim.sweep.output import write_outputs
 from sim.sweep.plan import Plan
+from sim.workers import interruptible_pool
 
 LOCAL_DASK = "local"
 
@@ -138,21 +137,8 @@ def _run_local(tasks: list[CellTask], workers: int | None, on_run: OnRun | None)
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
     if workers == 1:
         return _collect((run_cell(task) for task in tasks), on_run)
-    pool = multiprocessing.Pool(workers, initializer=_ignore_interrupts)
-    try:
-        ran = _collect(pool.imap_unordered(run_cell, tasks), on_run)
-    except BaseException:
-        pool.terminate()
-        raise
-    else:
-        pool.close()
-    finally:
-        pool.join()
-    return ran
-
-
-def _ignore_interrupts() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with interruptible_pool(workers) as pool:
+        return _collect(pool.imap_unordered(run_cell, tasks), on_run)
 
 
 def _run_dask(tasks: list[CellTask], address: str, workers: int | None, on_run: OnRun | None) -> list[str]:
