@@ -37,10 +37,13 @@ class Pack(Placer):
             return None
         pods = layout.pods_by_type[gpu_type]
         whole = cluster.whole_free_by_pod
-        fits = [pod for pod in pods if whole[pod.index] >= needed]
-        if fits:
-            pod = min(fits, key=lambda p: (whole[p.index], p.index))
-            return Placement(tuple(cluster.free_whole_nodes(pod, needed)), gpn)
+        best, fewest = None, 0  # the pod with the fewest whole free nodes that are enough
+        for pod in pods:  # ascending index: the lowest wins a tie
+            free = whole[pod.index]
+            if free >= needed and (best is None or free < fewest):
+                best, fewest = pod, free
+        if best is not None:
+            return Placement(tuple(cluster.free_whole_nodes(best, needed)), gpn)
         return whole_nodes_emptiest_pods_first(cluster, pods, needed, gpn)
 
 
