@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -18,9 +19,10 @@ def index_of(free: list[int], gpus_per_node: int) -> list[list[int]]:
 
 
 def filled(jobs: dict[int, int]) -> QueueByShape:
+    """Jobs -> GPUs; job k requests 100 k seconds."""
     queue = QueueByShape(8)
     for job, gpus in jobs.items():
-        queue.add(job, gpus)
+        queue.add(job, gpus, 100.0 * job)
     return queue
 
 
@@ -36,7 +38,7 @@ def test_only_jobs_some_node_or_the_whole_free_nodes_could_hold() -> None:
 
 def test_after_a_job_number_and_requeued_jobs_in_queue_order() -> None:
     queue = filled({2: 1, 5: 2, 9: 1})
-    queue.add(3, 1)  # requeued: back at its place
+    queue.add(3, 1, 300.0)  # requeued: back at its place
     assert queue.groups == {1: [2, 3, 9], 2: [5]}
     assert queue.could_fit(index_of([2], 8), after=3) == [5, 9]
     queue.remove(3, 1)
@@ -44,6 +46,18 @@ def test_after_a_job_number_and_requeued_jobs_in_queue_order() -> None:
     assert queue.groups == {1: [2, 9]}
     with pytest.raises(KeyError, match="job 5 is not queued with 2 GPUs"):
         queue.remove(5, 2)
+
+
+def test_whole_node_jobs_over_a_size_only_if_short_enough() -> None:
+    """A reservation refuses whole-node jobs above ``over`` GPUs requesting more than
+    ``within`` s: they are left out; jobs inside a node never are."""
+    queue = filled({0: 16, 1: 16, 2: 4, 3: 8, 4: 24, 5: 8})  # job k requests 100 k s
+    free = index_of([8, 8, 8, 0], 8)  # three whole free nodes: up to 24 GPUs fit by count
+    assert queue.could_fit(free) == [0, 1, 2, 3, 4, 5]
+    # Over 8 GPUs (more than one spare node) only if requesting at most 150 s: not job 4.
+    assert queue.could_fit(free, over=8, within=150.0) == [0, 1, 2, 3, 5]
+    # Nothing to spare: every whole-node job must be short; the 4-GPU job 2 stays.
+    assert queue.could_fit(free, over=0, within=250.0) == [0, 1, 2]
 
 
 def test_a_new_list_each_time() -> None:
@@ -60,15 +74,22 @@ def test_agrees_with_a_scan_of_the_whole_queue() -> None:
     for _ in range(300):
         gpn = rng.choice([1, 4, 8])
         jobs = {job: rng.choice([1, 2, 3, 4, 5, 8, 12, 16, 32]) for job in rng.sample(range(200), 30)}
+        requested = {job: float(rng.randint(1, 9)) for job in jobs}
         queue = QueueByShape(gpn)
         for job, gpus in jobs.items():
-            queue.add(job, gpus)
+            queue.add(job, gpus, requested[job])
+        for job in rng.sample(sorted(jobs), 5):  # removed and requeued: order and times kept
+            queue.remove(job, jobs[job])
+            queue.add(job, jobs[job], requested[job])
         free = [rng.randint(0, gpn) for _ in range(rng.randint(1, 6))]
         after = rng.choice([-1, 50, 150])
+        over, within = rng.choice([(math.inf, math.inf), (gpn * rng.randint(0, 3), float(rng.randint(1, 9)))])
         most, whole = max(free), free.count(gpn)
         expected = sorted(
             job
             for job, gpus in jobs.items()
-            if job > after and (gpus <= most if gpus <= gpn else -(-gpus // gpn) <= whole)
+            if job > after
+            and (gpus <= most if gpus <= gpn else -(-gpus // gpn) <= whole)
+            and not (gpus >= gpn and gpus > over and requested[job] > within)
         )
-        assert queue.could_fit(index_of(free, gpn), after) == expected
+        assert queue.could_fit(index_of(free, gpn), after, over, within) == expected

@@ -225,10 +225,14 @@ class Engine:
         self._need_views()
         return self._queue_by_type[gpu_type]
 
-    def queued_could_fit(self, gpu_type: str, after: int = -1) -> list[int]:
-        """The queued jobs of one GPU type numbered above ``after`` that the free nodes could hold."""
+    def queued_could_fit(
+        self, gpu_type: str, after: int = -1, over: float = math.inf, within: float = math.inf
+    ) -> list[int]:
+        """The queued jobs of one GPU type numbered above ``after`` that the free nodes could hold
+        (of the whole-node jobs of more than ``over`` GPUs, those requesting at most ``within``)."""
         self._need_views()
-        return self._queue_by_shape[gpu_type].could_fit(self.cluster.nodes_by_free[gpu_type], after)
+        nodes_by_free = self.cluster.nodes_by_free[gpu_type]
+        return self._queue_by_shape[gpu_type].could_fit(nodes_by_free, after, over, within)
 
     def _need_views(self) -> None:
         if not self._views:
@@ -321,7 +325,7 @@ class Engine:
         self.queue.add(job)
         if self._views:
             self._queue_by_type[gpu_type].add(job)
-            self._queue_by_shape[gpu_type].add(job, gpus)
+            self._queue_by_shape[gpu_type].add(job, gpus, jobs.requested[job])
         self._queued_gpus[jobs.job_class[job]] += gpus
         self._queued_by_type[gpu_type] += gpus
 

@@ -93,6 +93,9 @@ def _check_job_states(engine: Engine, running: set[int]) -> None:
         grouped = {(job, gpus) for gpus, group in shapes.groups.items() for job in group}
         if grouped != {(job, jobs.gpus[job]) for job in engine._queue_by_type[gpu_type]}:
             fail(engine, f"the queue of {gpu_type} grouped by GPU count disagrees with its queue")
+        for gpus, group in shapes.groups.items():
+            if shapes._requested[gpus] != [jobs.requested[job] for job in group]:
+                fail(engine, f"the requested times of queued {gpu_type} jobs of {gpus} GPUs are out of date")
     ended = {job for job in range(engine._next_arrival) if engine.end_time[job] == engine.end_time[job]}
     states = [
         ("queued", queued), ("pending", pending), ("running", running), ("ended", ended),

@@ -12,6 +12,7 @@ engine-checked result of one start before it decides the next.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Protocol
@@ -73,10 +74,13 @@ class SchedulingContext(Protocol):
         """The queued jobs of one GPU type, in queue order (a view of ``queue``)."""
         ...
 
-    def queued_could_fit(self, gpu_type: str, after: int = -1) -> list[int]:
+    def queued_could_fit(
+        self, gpu_type: str, after: int = -1, over: float = math.inf, within: float = math.inf
+    ) -> list[int]:
         """The queued jobs of one GPU type numbered above ``after`` (-1: all) that the free nodes
         could hold by GPU count (a node with that many free GPUs, or enough whole free nodes),
-        in queue order: those a placement might accept now. A new list."""
+        in queue order: those a placement might accept now; of the jobs holding whole nodes
+        with more than ``over`` GPUs, only those requesting at most ``within`` s. A new list."""
         ...
 
     def start(self, job: int, placement: Placement) -> None:

@@ -78,7 +78,12 @@ def backfill_each_type(
             if reservation is not None and used is not None:
                 used.append(reservation)
             since = -1 if after is None else after.get(gpu_type, -1)
-            candidates = ctx.queued_could_fit(gpu_type, since)
+            over = within = math.inf
+            if reservation is not None and reservation.threshold == reservation.gpus_per_node:
+                # A head wanting whole nodes: its reservation is cheap (no long walk), and the
+                # whole-node jobs it would refuse need not be listed at all.
+                over, within = reservation.refuses_whole(ctx.now)
+            candidates = ctx.queued_could_fit(gpu_type, since, over, within)
             started += backfill(ctx, reservation, candidates, gpu_type, skip=head)
     return started
 

@@ -118,6 +118,15 @@ class HeadReservation:
                     break
         return changed, fits, last_end
 
+    def refuses_whole(self, now: float) -> tuple[float, float]:
+        """``(over, within)``: a job holding whole nodes with more than ``over`` GPUs that
+        requests more than ``within`` seconds is refused (``backfill``'s whole-node rule: it
+        needs more nodes than the head can spare and is not gone by the shadow time). A few
+        ulps of slack on ``within``: a job this lets through is judged exactly by the scan."""
+        shadow = self.shadow  # walks, if not yet
+        slack = 4 * math.ulp(max(abs(shadow), abs(now), 1.0))
+        return (self.fits - self.needed) * self.gpus_per_node, shadow - now + slack
+
     def admits(self, placement: Placement, gpu_type: str, gone_by_shadow: bool) -> bool:
         """May a job start now on ``placement`` without delaying the head?
 
