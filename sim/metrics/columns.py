@@ -28,7 +28,7 @@ same values in the same order as before give the same result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from itertools import compress, count, repeat
@@ -220,6 +220,12 @@ def _values(rows: Sequence[Any], fields: tuple[str, ...], sequence: bool = False
         else:
             values = map(attrgetter(*fields), rows)
     return list(values) if sequence else values
+
+
+def values_of(rows: Sequence[Any], field: str) -> Iterable[Any]:
+    """One field of every row, in row order: a stored column where the rows keep columns
+    (no row tuple is made), else read from each row."""
+    return _values(rows, (field,))
 
 
 def _array(rows: Sequence[Any], field: str, dtype: type) -> np.ndarray:

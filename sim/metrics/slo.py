@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from sim.metrics.columns import Columns
+from sim.metrics.columns import Columns, values_of
 from sim.metrics.inference import ServiceSummary, summarise_services
 from sim.records import RunRecords
 
@@ -58,9 +57,7 @@ def evaluate(records: RunRecords) -> list[GroupResult]:
     groups = len(plans)
     owner = {job: s * groups + g for g, plan in enumerate(plans) for job, s in plan.replica_service.items()}
     segments = records.segments
-    found = np.fromiter(
-        map(owner.get, map(attrgetter("job_id"), segments), repeat(-1)), np.int64, len(segments)
-    )
+    found = np.fromiter(map(owner.get, values_of(segments, "job_id"), repeat(-1)), np.int64, len(segments))
     columns = Columns.of_segments(segments)
     runs = []
     for g, plan in enumerate(plans):
