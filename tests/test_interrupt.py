@@ -213,17 +213,19 @@ def test_a_run_to_the_end_is_complete(tmp_path: Path) -> None:
     assert "stopped_at" not in manifest and "stopped_by" not in manifest
 
 
-def test_sigterm_during_compare_removes_its_directory(tmp_path: Path) -> None:
-    """gpusim compare, SIGTERM to its whole process group while its runs write: exit 143,
-    one line, no results directory, no temporary directory, no worker left behind."""
-    out = tmp_path / "cmp"
+def compare_writing(tmp_path: Path, horizon: str) -> Run:
+    """``gpusim compare`` (easy and fifo, 2 replications, 2 workers) on munich.yaml over
+    ``horizon``, in a session of its own, once its runs have begun writing."""
     run = Run(
-        "compare", str(MUNICH), "--schedulers", "easy,fifo", "--replications", "2", "--set", "horizon=1d",
-        "--workers", "2", "--quiet", "--out", str(out), new_session=True,
+        "compare", str(MUNICH), "--schedulers", "easy,fifo", "--replications", "2", "--set",
+        f"horizon={horizon}", "--workers", "2", "--quiet", "--out", str(tmp_path / "cmp"), new_session=True,
     )  # fmt: skip
     run.wait_until(lambda: any(tmp_path.glob(".cmp.tmp-*/runs/*")), timeout=120)
-    os.killpg(run.process.pid, signal.SIGTERM)
-    code, lines = run.finish()
+    return run
+
+
+def assert_compare_gone(run: Run, tmp_path: Path, code: int, lines: list[str]) -> None:
+    """Exit 143, one line, no results or temporary directory, no process of the group left."""
     assert code == 143
     assert lines == ["gpusim: interrupted (SIGTERM)"]
     assert list(tmp_path.iterdir()) == []
@@ -231,25 +233,24 @@ def test_sigterm_during_compare_removes_its_directory(tmp_path: Path) -> None:
         os.killpg(run.process.pid, 0)  # the group is empty: every worker has gone
 
 
+def test_sigterm_during_compare_removes_its_directory(tmp_path: Path) -> None:
+    """gpusim compare, SIGTERM to its whole process group while its runs write: exit 143,
+    one line, no results directory, no temporary directory, no worker left behind."""
+    run = compare_writing(tmp_path, "1d")
+    os.killpg(run.process.pid, signal.SIGTERM)
+    assert_compare_gone(run, tmp_path, *run.finish())
+
+
 def test_sigterm_to_compare_alone_stops_its_workers_at_once(tmp_path: Path) -> None:
     """SIGTERM to the compare process only (as a job scheduler's kill does): its workers are
     terminated rather than left to finish their runs and the queued ones (which took minutes
     with a ProcessPoolExecutor): exit 143 within seconds, nothing left behind."""
-    out = tmp_path / "cmp"
-    run = Run(
-        "compare", str(MUNICH), "--schedulers", "easy,fifo", "--replications", "2", "--set", "horizon=7d",
-        "--workers", "2", "--quiet", "--out", str(out), new_session=True,
-    )  # fmt: skip
-    run.wait_until(lambda: any(tmp_path.glob(".cmp.tmp-*/runs/*")), timeout=120)
+    run = compare_writing(tmp_path, "7d")
     signalled = time.monotonic()
     run.process.send_signal(signal.SIGTERM)
     code, lines = run.finish(timeout=60)
     assert time.monotonic() - signalled < 5  # one 7-day munich run alone takes ~15 s
-    assert code == 143
-    assert lines == ["gpusim: interrupted (SIGTERM)"]
-    assert list(tmp_path.iterdir()) == []
-    with pytest.raises(ProcessLookupError):
-        os.killpg(run.process.pid, 0)  # no worker left running
+    assert_compare_gone(run, tmp_path, code, lines)
 
 
 def small_run(tmp_path: Path, **kwargs: Any) -> sim.Result:

@@ -159,8 +159,7 @@ class Engine:
         )
         key = (now + self.estimate_left[job] * factor, self._started, job)
         if self._views:
-            whole = placement.gpus_per_node == self.layout.gpus_per_node[gpu_type]
-            self._running.add(key, gpu_type, placement.nodes, whole)
+            self._running.add(key, gpu_type, placement)
         self._running_key[job] = key
         self._started += 1
         finish = now + self.work_left[job] * factor
@@ -374,11 +373,8 @@ class Engine:
         key = self._running_key[job]
         if key is None:
             raise SimError(f"job {self.jobs.job_id[job]} stopped but is not running")
-        if self._views:
-            gpu_type = self.jobs.gpu_type[job]
-            whole = placement.gpus_per_node == self.layout.gpus_per_node[gpu_type]
-            if not self._running.remove(key, gpu_type, placement.nodes, whole):
-                raise SimError(f"job {self.jobs.job_id[job]} stopped but is not in the running list")
+        if self._views and not self._running.remove(key, self.jobs.gpu_type[job], placement):
+            raise SimError(f"job {self.jobs.job_id[job]} stopped but is not in the running list")
         self._running_key[job] = None
         self.placements[job] = None
         self._running_count -= 1

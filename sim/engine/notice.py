@@ -59,14 +59,12 @@ class Notices:
         old = engine._running_key[victim]
         assert old is not None
         new = (estimated_end, old[1], victim)
-        gpu_type = engine.jobs.gpu_type[victim]
-        placement = engine.placement_of(victim)
-        whole = placement.gpus_per_node == engine.layout.gpus_per_node[gpu_type]
-        engine._running.remove(old, gpu_type, placement.nodes, whole)
-        engine._running.add(new, gpu_type, placement.nodes, whole)
+        gpu_type, placement = engine.jobs.gpu_type[victim], engine.placement_of(victim)
+        engine._running.remove(old, gpu_type, placement)
+        engine._running.add(new, gpu_type, placement)
         engine._running_key[victim] = new
         # What reservations project changed, as if the type's GPUs had moved.
-        engine.cluster.version_by_type[engine.jobs.gpu_type[victim]] += 1
+        engine.cluster.version_by_type[gpu_type] += 1
 
     def _on_notice_end(self, value: tuple[int, str, float]) -> None:
         victim, reason, estimated_end = value

@@ -15,6 +15,8 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from itertools import repeat
 
+from sim.cluster.state import Placement
+
 Key = tuple[float, int, int]
 
 
@@ -23,20 +25,23 @@ class RunningIndex:
 
     def __init__(self, gpus_per_node: dict[str, int], nodes: int) -> None:
         self.by_type: dict[str, list[Key]] = {gpu_type: [] for gpu_type in gpus_per_node}
+        self._gpus_per_node = gpus_per_node
         self.free_at: dict[str, list[Key]] = {t: [] for t, size in gpus_per_node.items() if size > 1}
         # Per node shared by several jobs (each holding part of it): their keys, and the largest.
         self._on_node: list[list[Key]] = [[] for _ in range(nodes)]
         self._last: list[Key | None] = [None] * nodes
         self.changes = 0  # starts, stops and re-keys: when a merged list is stale
 
-    def add(self, key: Key, gpu_type: str, nodes: tuple[int, ...], whole: bool) -> None:
-        """A job starts on ``nodes``; ``whole``: it holds all their GPUs (nothing else runs there)."""
+    def add(self, key: Key, gpu_type: str, placement: Placement) -> None:
+        """A job starts on ``placement``."""
         insort(self.by_type[gpu_type], key)
         self.changes += 1
         free_at, on_node, last_of = self.free_at.get(gpu_type), self._on_node, self._last
         if free_at is None:
             return
-        if whole:  # the nodes were idle and stay the job's alone: one block of entries, no per-node lists
+        nodes = placement.nodes
+        if placement.gpus_per_node == self._gpus_per_node[gpu_type]:
+            # Whole nodes: idle before, the job's alone now: one block of entries, no per-node lists.
             at = bisect_left(free_at, (key[0], key[1], -1))
             free_at[at:at] = zip(repeat(key[0]), repeat(key[1]), sorted(nodes))
             return
@@ -49,7 +54,7 @@ class RunningIndex:
                 insort(free_at, (key[0], key[1], node))
                 last_of[node] = key
 
-    def remove(self, key: Key, gpu_type: str, nodes: tuple[int, ...], whole: bool) -> bool:
+    def remove(self, key: Key, gpu_type: str, placement: Placement) -> bool:
         """A job stops; False (nothing changed) if ``key`` is not listed."""
         of_type = self.by_type[gpu_type]
         index = bisect_left(of_type, key)
@@ -60,7 +65,8 @@ class RunningIndex:
         free_at, on_node, last_of = self.free_at.get(gpu_type), self._on_node, self._last
         if free_at is None:
             return True
-        if whole:
+        nodes = placement.nodes
+        if placement.gpus_per_node == self._gpus_per_node[gpu_type]:
             at = bisect_left(free_at, (key[0], key[1], -1))
             del free_at[at : at + len(nodes)]
             return True
