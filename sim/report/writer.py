@@ -73,8 +73,9 @@ def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return buffer.getvalue()
 
 
-# Rows formatted per chunk: a million-row file never exists as one string in memory.
-CHUNK_ROWS = 65_536
+# Rows formatted per chunk: a million-row file never exists as one string in memory. A chunk's
+# strings take ~1.4 kB a row: 8,192 rows hold ~12 MB (65,536 held 93 MB, and wrote no faster).
+CHUNK_ROWS = 8_192
 
 
 def format_column(values: Sequence[object]) -> list[str]:

@@ -26,7 +26,9 @@ from sim.workload.jobs import JobTable
 from sim.workload.synthetic import profile_array
 from sim.workload.tenants import draw_tenants
 
-CHUNK = 256  # services per demand matrix: bounds memory to CHUNK x intervals floats
+# Services per demand matrix: bounds memory to CHUNK x intervals floats (each service's
+# replicas do not depend on it).
+CHUNK = 32
 
 
 @dataclass(frozen=True)
