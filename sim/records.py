@@ -7,10 +7,13 @@ write them to files. Instants end in ``_time``; durations are seconds.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
+
+import numpy as np
 
 STATUSES = ("completed", "failed", "cancelled", "rejected", "balked", "unfinished")
 
@@ -69,7 +72,7 @@ class Rows(Sequence[Any]):
     without making records (what metrics and the writer use). Subclasses name the type.
     """
 
-    __slots__ = ("_columns",)
+    __slots__ = ("_columns", "_nan")
     row: type[tuple] = tuple
 
     def __init__(self, columns: Sequence[Sequence[Any]]) -> None:
@@ -77,6 +80,10 @@ class Rows(Sequence[Any]):
         if len(columns) != len(fields) or len({len(c) for c in columns}) > 1:
             raise ValueError(f"{type(self).__name__} needs {len(fields)} columns of one length")
         self._columns = tuple(columns)
+        # A float column may be an ``array("d")`` (8 bytes a value), which makes a new float
+        # at each read: its NaNs are read as the one ``math.nan``, so that records compare
+        # equal as they do when made from lists (where NaN is that one object).
+        self._nan = tuple(map(_has_nan, self._columns))
 
     def column(self, name: str) -> Sequence[Any]:
         """One field of every record, in order (the stored list: do not modify it)."""
@@ -87,12 +94,15 @@ class Rows(Sequence[Any]):
 
     def __getitem__(self, index: int | slice) -> Any:
         make = partial(tuple.__new__, self.row)
+        pairs = zip(self._columns, self._nan, strict=True)
         if isinstance(index, slice):
-            return list(map(make, zip(*(column[index] for column in self._columns), strict=True)))
-        return make(tuple(column[index] for column in self._columns))
+            columns = (map(_one_nan, c[index]) if nan else c[index] for c, nan in pairs)
+            return list(map(make, zip(*columns, strict=True)))
+        return make(tuple(_one_nan(c[index]) if nan else c[index] for c, nan in pairs))
 
     def __iter__(self) -> Iterator[Any]:
-        return map(partial(tuple.__new__, self.row), zip(*self._columns, strict=True))
+        columns = (map(_one_nan, c) if nan else c for c, nan in zip(self._columns, self._nan, strict=True))
+        return map(partial(tuple.__new__, self.row), zip(*columns, strict=True))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Rows | list | tuple):
@@ -104,6 +114,17 @@ class Rows(Sequence[Any]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self._columns,))
+
+
+def _has_nan(column: Sequence[Any]) -> bool:
+    """Whether ``column`` is a float array holding a NaN."""
+    return (
+        isinstance(column, array) and column.typecode == "d" and bool(np.isnan(np.frombuffer(column)).any())
+    )
+
+
+def _one_nan(value: float) -> float:
+    return value if value == value else math.nan
 
 
 class JobRecords(Rows):

@@ -10,6 +10,8 @@ at the horizon with reason ``horizon`` (``stopped`` when a stop request ended th
 from __future__ import annotations
 
 import math
+from array import array
+from collections.abc import Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +51,8 @@ def collect(engine: Engine) -> RunRecords:
         if placement is not None:
             start = engine._segment_start[job]
             log.record(job, start, engine.clock.now, placement, end_reason, engine._overhead[job])
-    pods_of, held, cost, segments = log.pods_of, log.held, log.cost, SegmentRows(log.columns)
+    pods_of, held, cost = log.pods_of, log.held, log.cost
+    segments = SegmentRows([compact(column) for column in log.columns])
     status, reason, end = list(jobs.outcome), [""] * n, list(engine.end_time)
     market = engine.market
     balked = market.balked if market is not None else {}
@@ -85,9 +88,9 @@ def collect(engine: Engine) -> RunRecords:
     preempted = engine.preemptions
     preemptions = [preempted.get(i, 0) for i in range(n)] if preempted else [0] * n
     columns = (
-        jobs.job_id, jobs.tenant, jobs.job_class, jobs.gpu_type, jobs.gpus, jobs.submit, jobs.duration,
-        jobs.requested, jobs.priority, engine.start_time, end, status, reason, preemptions, pods_of,
-        held, cost, jobs.tier, price,
+        jobs.job_id, jobs.tenant, jobs.job_class, jobs.gpu_type, jobs.gpus, compact(jobs.submit),
+        compact(jobs.duration), compact(jobs.requested), jobs.priority, compact(engine.start_time),
+        compact(end), status, reason, preemptions, pods_of, held, compact(cost), jobs.tier, compact(price),
     )  # fmt: skip
     return RunRecords(
         jobs=JobRecords(columns),
@@ -102,6 +105,17 @@ def collect(engine: Engine) -> RunRecords:
         extra=_market_extra(engine),
         stopped_at=engine.stopped_at,
     )
+
+
+def compact(column: list[Any]) -> Sequence[Any]:
+    """A column of floats as ``array("d")`` (8 bytes a value instead of a list slot and a float
+    object: a year of the Munich scenario keeps ~80 million of them); any other column as it is.
+
+    The values read back are the same floats (``repr`` and every metric unchanged).
+    """
+    if column and set(map(type, column)) == {float}:
+        return array("d", column)
+    return column
 
 
 class SegmentLog:

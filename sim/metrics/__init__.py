@@ -32,6 +32,7 @@ from sim.metrics.waits import (
     wait_stats,
     wait_stats_by_class,
     wait_times,
+    wait_times_by,
 )
 
 __all__ = [
@@ -62,4 +63,5 @@ __all__ = [
     "wait_stats",
     "wait_stats_by_class",
     "wait_times",
+    "wait_times_by",
 ]

@@ -28,6 +28,7 @@ same values in the same order as before give the same result.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -229,7 +230,12 @@ def values_of(rows: Sequence[Any], field: str) -> Iterable[Any]:
 
 
 def _array(rows: Sequence[Any], field: str, dtype: type) -> np.ndarray:
-    return np.fromiter(_values(rows, (field,)), dtype, len(rows))
+    values = _values(rows, (field,))
+    if isinstance(values, array) and values.typecode == "d" and dtype is np.float64:
+        view = np.frombuffer(values, np.float64)  # the stored column itself (see results.compact),
+        view.flags.writeable = False  # which a metric must not change
+        return view
+    return np.fromiter(values, dtype, len(rows))
 
 
 def _codes(rows: Sequence[Any], fields: tuple[str, ...]) -> dict[str, tuple[np.ndarray, list[str]]]:

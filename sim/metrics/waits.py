@@ -83,11 +83,10 @@ def group_by(jobs: Sequence[JobRecord], key: str) -> dict[str, list[JobRecord]]:
     return {name: groups[name] for name in sorted(groups)}
 
 
-def wait_stats_by(jobs: Sequence[JobRecord], key: str) -> dict[str, Stats]:
-    """``wait_stats`` per value of attribute ``key`` (job_class, tier, gpu_type), sorted by value.
-
-    A group none of whose jobs started gets None for every statistic.
-    """
+def wait_times_by(jobs: Sequence[JobRecord], key: str) -> dict[str, np.ndarray]:
+    """``wait_times`` per value of attribute ``key`` (job_class, tier, gpu_type), sorted by value,
+    each in input order; a group none of whose jobs started gets an empty array. From the
+    columns: no record is made (``group_by`` would make one per job)."""
     if not jobs:
         return {}
     columns = Columns.of_jobs(jobs)
@@ -95,7 +94,15 @@ def wait_stats_by(jobs: Sequence[JobRecord], key: str) -> dict[str, Stats]:
     started = columns.started()
     waits = _waits(columns)[started]
     groups = split(codes[started], len(labels))
-    return {label: distribution(waits[group]) for label, group in zip(labels, groups, strict=True)}
+    return {label: waits[group] for label, group in zip(labels, groups, strict=True)}
+
+
+def wait_stats_by(jobs: Sequence[JobRecord], key: str) -> dict[str, Stats]:
+    """``wait_stats`` per value of attribute ``key`` (job_class, tier, gpu_type), sorted by value.
+
+    A group none of whose jobs started gets None for every statistic.
+    """
+    return {label: distribution(waits) for label, waits in wait_times_by(jobs, key).items()}
 
 
 def wait_stats_by_class(jobs: Sequence[JobRecord]) -> dict[str, Stats]:

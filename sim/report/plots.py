@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.metrics import distribution, group_by, wait_times  # noqa: E402
+from sim.metrics import distribution, wait_times, wait_times_by  # noqa: E402
 from sim.records import JobRecord, RunRecords  # noqa: E402
 
 WAIT_FLOOR = 1.0
@@ -53,7 +53,7 @@ def queue_delay_cdf(jobs: Sequence[JobRecord], path: Path) -> Path:
     """
     fig, ax = plt.subplots(figsize=(7, 4.5))
     lines: list[tuple[str, np.ndarray]] = [("all", wait_times(jobs))]
-    lines += [(name, wait_times(group)) for name, group in group_by(jobs, "job_class").items()]
+    lines += list(wait_times_by(jobs, "job_class").items())
     lines = [(name, waits) for name, waits in lines if waits.size]
     for name, waits in lines:
         xs = np.sort(np.maximum(waits, WAIT_FLOOR))
@@ -83,8 +83,7 @@ def wait_by_class(jobs: Sequence[JobRecord], path: Path) -> Path:
     """
     quantiles = (50, 95, 99)
     rows: list[tuple[str, list[float]]] = []
-    for name, group in group_by(jobs, "job_class").items():
-        waits = wait_times(group)
+    for name, waits in wait_times_by(jobs, "job_class").items():
         if waits.size:
             stats = distribution(waits, percentiles=quantiles)
             rows.append((name, [float(stats[f"p{q}"] or 0.0) for q in quantiles]))

@@ -148,7 +148,7 @@ def generate(
     job_id = [f"{name}-{a}" if single[a] else f"{name}-{a}_{t}" for a, t in zip(of_list, task, strict=True)]
     return JobTable(
         job_id=job_id,
-        submit=arrivals[of].tolist(),
+        submit=list(map(arrivals.tolist().__getitem__, of_list)),  # an array's jobs share one float
         gpus=gpus[of].tolist(),
         duration=duration.tolist(),
         requested=(full * factor[of]).tolist(),

@@ -1,0 +1,104 @@
+"""Where a long run's memory goes: RSS after each phase of ``gpusim run``, one fresh process per run.
+
+For each horizon, in a spawned process, the phases ``sim.api.run`` goes through: build the
+workload, simulate (the workload is then dropped, as ``run`` drops it), evaluate and
+summarise, write the results directory with plots. After each: the process's RSS now and
+its peak so far (``ru_maxrss``), and both per job.
+
+    python benchmarks/memory.py                       # munich.yaml, 28 days
+    python benchmarks/memory.py --horizon 7d --horizon 365d
+    python benchmarks/memory.py --scenario other.yaml --set scheduler=fifo
+
+A year of munich.yaml (about 9.7 million jobs) takes about 9 minutes and 6-7 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import gc
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MUNICH = HERE.parent / "scenarios" / "munich.yaml"
+
+
+def rss_mb() -> float:
+    """The resident set size now (Linux: /proc; elsewhere the peak stands in for it)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return peak_mb()
+    return pages * resource.getpagesize() / 2**20
+
+
+def peak_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def phases(scenario: str, settings: list[str]) -> list[tuple[str, float, float, float]]:
+    """(phase, seconds, RSS MB, peak MB) after each phase of one run in this process."""
+    from sim.api import resolve, run_workload
+    from sim.cluster.state import ClusterLayout
+    from sim.metrics import summarize
+    from sim.metrics.columns import shared
+    from sim.metrics.slo import evaluate
+    from sim.report import write_results
+    from sim.workload.build import build_workload
+
+    rows = [("start", 0.0, rss_mb(), peak_mb())]
+    began = time.perf_counter()
+
+    def mark(phase: str) -> None:
+        gc.collect()
+        rows.append((phase, time.perf_counter() - began, rss_mb(), peak_mb()))
+
+    resolved = resolve(scenario, dict(s.split("=", 1) for s in settings))
+    layout = ClusterLayout.from_scenario(resolved.cluster)
+    workload = build_workload(resolved, layout)
+    mark("build")
+    records = run_workload(resolved, layout, workload)
+    del workload
+    mark("simulate")
+    with shared(records), tempfile.TemporaryDirectory() as folder:
+        services = evaluate(records)
+        summary = summarize(records, services, resolved)
+        mark("metrics")
+        write_results(Path(folder) / "run", scenario=resolved, records=records, summary=summary,
+                      manifest={}, plots=False, services=services)  # fmt: skip
+        mark("write")
+        from sim.report.plots import plot_all
+
+        plot_all(records, Path(folder) / "plots")
+        mark("plots")
+    rows.append(("jobs", float(len(records.jobs)), 0.0, 0.0))
+    return rows
+
+
+def main() -> None:
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
+    parser.add_argument("--scenario", default=str(MUNICH))
+    parser.add_argument("--horizon", action="append", help="repeatable (default: 28d)")
+    parser.add_argument("--set", action="append", default=[], dest="settings", metavar="PATH=VALUE")
+    args = parser.parse_args()
+    context = multiprocessing.get_context("spawn")
+    for horizon in args.horizon or ["28d"]:
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+            rows = pool.submit(phases, args.scenario, [f"horizon={horizon}", *args.settings]).result()
+        jobs = rows.pop()[1]
+        print(f"\n{Path(args.scenario).name}, horizon {horizon}: {jobs:,.0f} jobs")
+        print(f"{'after':<10} {'s':>7} {'RSS MB':>8} {'peak MB':>8} {'RSS B/job':>10} {'peak B/job':>11}")
+        for phase, seconds, rss, peak in rows:
+            per_job = [value * 2**20 / jobs if jobs else 0.0 for value in (rss, peak)]
+            print(f"{phase:<10} {seconds:7.1f} {rss:8.0f} {peak:8.0f} {per_job[0]:10.0f} {per_job[1]:11.0f}")
+
+
+if __name__ == "__main__":
+    main()
