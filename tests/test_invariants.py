@@ -126,6 +126,23 @@ def test_a_corrupted_cluster_count_is_caught(tmp_path: Path, monkeypatch: pytest
         sim.run(scenario(trace, scheduler="corrupting-test"), plots=False, check=True)
 
 
+def test_a_type_queue_out_of_step_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scheduler that drops a job from its type's view (the queue grouped by GPU count)
+    behind the engine's back: the check compares that view with the queue at once."""
+
+    class Dropping(Easy):
+        def select(self, ctx: Any) -> None:
+            super().select(ctx)
+            for job in ctx.queue_of_type("G"):
+                ctx.queue_of_type("G").remove(job, ctx.jobs.gpus[job])
+                return
+
+    monkeypatch.setitem(SCHEDULERS._classes, "dropping-test", Dropping)
+    trace = random_trace(tmp_path / "t.csv", 200, 4, [4, 8], 1_000)
+    with pytest.raises(InvariantError, match=r"the queue of G grouped by GPU count disagrees with the queue"):
+        sim.run(scenario(trace, scheduler="dropping-test"), plots=False, check=True)
+
+
 def test_a_backfill_that_delays_the_head_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """EASY with a reservation that admits everything: some backfilled job pushes the
     blocked head's shadow time later, and the check names the head."""

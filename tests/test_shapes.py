@@ -1,4 +1,5 @@
-"""The queue grouped by GPU count (sim/engine/shapes.py): what a backfill scan may skip unseen."""
+"""The queue grouped by GPU count (sim/engine/shapes.py): what a backfill scan may skip unseen,
+and the per-type ``QueueView`` it also is."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import math
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import fuzz_settings
 
+from sim.engine.queue import JobQueue
 from sim.engine.shapes import QueueByShape
 
 
@@ -93,3 +98,79 @@ def test_agrees_with_a_scan_of_the_whole_queue() -> None:
             and not (gpus >= gpn and gpus > over and requested[job] > within)
         )
         assert queue.could_fit(index_of(free, gpn), after, over, within) == expected
+
+
+def test_as_a_queue_view_in_queue_order() -> None:
+    """``queue_of_type`` hands out this structure: its walks merge the groups into queue order."""
+    queue = filled({2: 1, 5: 2, 9: 1, 12: 16})
+    assert list(queue) == [2, 5, 9, 12]
+    assert list(queue.after(5)) == [9, 12]
+    assert queue.head() == 2 and queue.last() == 12 and len(queue) == 4
+    assert 9 in queue and 3 not in queue
+    for job in queue:  # starting (removing) the job just yielded while walking is safe
+        queue.remove(job, 16 if job == 12 else 2 if job == 5 else 1)
+    assert not queue and len(queue) == 0 and list(queue) == []
+    assert queue.last() == 12  # the highest ever added: what inserted_inside counts against
+    with pytest.raises(IndexError):
+        queue.head()
+    queue.add(7, 1, 700.0)
+    assert queue.inserted_inside == 1
+    with pytest.raises(ValueError, match="job 7 is already queued"):
+        queue.add(7, 1, 700.0)
+    assert queue.groups == {1: [7]} and queue.inserted_inside == 1  # a refused add changes nothing
+
+
+JOBS = 40
+
+
+@fuzz_settings(300)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["add", "remove", "compact", "walk", "after"]), st.integers(0, JOBS - 1)),
+        max_size=120,
+    ),
+    st.lists(st.sampled_from([1, 2, 8, 16]), min_size=JOBS, max_size=JOBS),
+)
+def test_view_matches_a_sorted_set_and_counts_at_least_what_jobqueue_counts(
+    steps: list[tuple[str, int]], sizes: list[int]
+) -> None:
+    """Walks, ``after``, ``head``, ``last``, membership and size match a sorted set; and
+    ``inserted_inside`` moves whenever the ungrouped ``JobQueue`` of the same jobs would
+    (whatever its lazy upkeep) and exactly at adds of a job not above the highest added,
+    so a scan cached against it is never kept where it used to be dropped."""
+    queue, ungrouped = QueueByShape(8), JobQueue(JOBS)
+    queued: set[int] = set()
+    highest = -1
+    for op, job in steps:
+        if op == "add" and job not in queued:
+            before = queue.inserted_inside, ungrouped.inserted_inside
+            queue.add(job, sizes[job], float(job))
+            ungrouped.add(job)
+            queued.add(job)
+            moved = queue.inserted_inside - before[0]
+            assert moved == (job <= highest)
+            assert moved >= ungrouped.inserted_inside - before[1]
+            highest = max(highest, job)
+        elif op == "remove" and job in queued:
+            queue.remove(job, sizes[job])
+            ungrouped.remove(job)
+            queued.discard(job)
+        elif op == "compact":
+            ungrouped.compact()
+        elif op in ("walk", "after"):
+            walk = iter(queue) if op == "walk" else queue.after(job)
+            expected = sorted(j for j in queued if op == "walk" or j > job)
+            seen = []
+            for current in walk:  # remove the current job: the rest of the walk is unchanged
+                seen.append(current)
+                if current % 3 == 0:
+                    queue.remove(current, sizes[current])
+                    ungrouped.remove(current)
+                    queued.discard(current)
+            assert seen == expected
+        assert list(queue) == sorted(queued)
+        assert len(queue) == len(queued) and bool(queue) == bool(queued)
+        assert all((j in queue) == (j in queued) for j in range(JOBS))
+        assert queue.last() == highest >= max(queued, default=-1)
+        if queued:
+            assert queue.head() == min(queued)

@@ -25,7 +25,7 @@ from sim.workload.jobs import ANY_GPU_TYPE, JobTable
 if TYPE_CHECKING:
     from sim.engine.core import Engine
 
-# Arrival batches between two compactions of the queues' dead entries.
+# Arrival batches between two compactions of the queue's dead entries.
 COMPACT_EVERY = 64
 
 
@@ -58,8 +58,6 @@ def on_arrivals(engine: Engine) -> None:
     engine._batches += 1
     if engine._batches % COMPACT_EVERY == 0:
         engine.queue.compact()
-        for queue in engine._queue_by_type.values():
-            queue.compact()
     while i < n and submit[i] == now:
         if choices and i in choices:
             bind(engine, i, choices[i])

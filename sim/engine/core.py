@@ -95,7 +95,8 @@ class Engine:
         n = len(jobs)
         self.queue = JobQueue(n)
         self._pending = JobQueue(n)
-        self._queue_by_type = {gpu_type: JobQueue(n) for gpu_type in layout.gpu_types}
+        # Per GPU type, its queued jobs grouped by GPU count: ``queue_of_type`` and
+        # ``queued_could_fit`` both read it (no second per-type queue to keep up).
         self._queue_by_shape = {t: QueueByShape(layout.gpus_per_node[t]) for t in layout.gpu_types}
         # The sorted running lists and per-type queues, kept only if something reads them: a
         # scheduler that does not (``Scheduler.reads_views``: fifo) spares their upkeep.
@@ -219,10 +220,11 @@ class Engine:
         self._need_views()
         return self._running.free_at[gpu_type]
 
-    def queue_of_type(self, gpu_type: str) -> JobQueue:
-        """The queued jobs of one GPU type, in queue order (a view the engine keeps)."""
+    def queue_of_type(self, gpu_type: str) -> QueueByShape:
+        """The queued jobs of one GPU type, in queue order (the type's jobs grouped by GPU
+        count, which serve as its ``QueueView``: walks merge the groups)."""
         self._need_views()
-        return self._queue_by_type[gpu_type]
+        return self._queue_by_shape[gpu_type]
 
     def queued_could_fit(
         self, gpu_type: str, after: int = -1, over: float = math.inf, within: float = math.inf
@@ -318,12 +320,11 @@ class Engine:
             self.quota.pending_changed(job)
 
     def _enqueue(self, job: int) -> None:
-        """Queue a job: the queue, its type's queue, and the queued-GPU counters."""
+        """Queue a job: the queue, its type's queue by shape, and the queued-GPU counters."""
         jobs = self.jobs
         gpu_type, gpus = jobs.gpu_type[job], jobs.gpus[job]
         self.queue.add(job)
         if self._views:
-            self._queue_by_type[gpu_type].add(job)
             self._queue_by_shape[gpu_type].add(job, gpus, jobs.requested[job])
         self._queued_gpus[jobs.job_class[job]] += gpus
         self._queued_by_type[gpu_type] += gpus
@@ -334,7 +335,6 @@ class Engine:
         gpu_type, gpus = jobs.gpu_type[job], jobs.gpus[job]
         self.queue.remove(job)
         if self._views:
-            self._queue_by_type[gpu_type].remove(job)
             self._queue_by_shape[gpu_type].remove(job, gpus)
         self._queued_gpus[jobs.job_class[job]] -= gpus
         self._queued_by_type[gpu_type] -= gpus

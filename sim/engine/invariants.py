@@ -86,16 +86,7 @@ def _check_job_states(engine: Engine, running: set[int]) -> None:
     jobs, market = engine.jobs, engine.market
     queued = set(engine.queue)
     pending = set(engine._pending)
-    by_type = {job for queue in engine._queue_by_type.values() for job in queue}
-    if by_type != queued:
-        fail(engine, "the per-type queues and the queue disagree")
-    for gpu_type, shapes in engine._queue_by_shape.items():
-        grouped = {(job, gpus) for gpus, group in shapes.groups.items() for job in group}
-        if grouped != {(job, jobs.gpus[job]) for job in engine._queue_by_type[gpu_type]}:
-            fail(engine, f"the queue of {gpu_type} grouped by GPU count disagrees with its queue")
-        for gpus, group in shapes.groups.items():
-            if shapes._requested[gpus] != [jobs.requested[job] for job in group]:
-                fail(engine, f"the requested times of queued {gpu_type} jobs of {gpus} GPUs are out of date")
+    _check_queues_by_shape(engine)
     ended = {job for job in range(engine._next_arrival) if engine.end_time[job] == engine.end_time[job]}
     states = [
         ("queued", queued), ("pending", pending), ("running", running), ("ended", ended),
@@ -117,6 +108,33 @@ def _check_job_states(engine: Engine, running: set[int]) -> None:
     gpus = sum(jobs.gpus[job] for job in queued)
     if sum(engine._queued_gpus.values()) != gpus or sum(engine._queued_by_type.values()) != gpus:
         fail(engine, f"queued GPU counters say {sum(engine._queued_gpus.values())}, the queue holds {gpus}")
+
+
+def _check_queues_by_shape(engine: Engine) -> None:
+    """Each type's queue grouped by GPU count (also its ``queue_of_type`` view) holds exactly
+    the queued jobs of that type, each in the group of its GPU count, groups ascending with
+    their requested times; its walk is the queue's jobs of that type in queue order."""
+    jobs, shapes_by_type = engine.jobs, engine._queue_by_shape
+    by_type: dict[str, list[int]] = {gpu_type: [] for gpu_type in shapes_by_type}
+    for job in engine.queue:
+        if jobs.gpu_type[job] not in by_type:
+            fail(engine, f"queued job {jobs.job_id[job]} has a GPU type the cluster lacks")
+        by_type[jobs.gpu_type[job]].append(job)
+    for gpu_type, shapes in shapes_by_type.items():
+        expected = by_type[gpu_type]
+        grouped = sorted((job, gpus) for gpus, group in shapes.groups.items() for job in group)
+        if grouped != [(job, jobs.gpus[job]) for job in expected]:
+            fail(engine, f"the queue of {gpu_type} grouped by GPU count disagrees with the queue")
+        if shapes._sizes != sorted(shapes.groups) or not all(shapes.groups.values()):
+            fail(engine, f"the GPU counts of the queued {gpu_type} jobs are out of date")
+        for gpus, group in shapes.groups.items():
+            if group != sorted(group):  # (a job twice is caught above)
+                fail(engine, f"the queued {gpu_type} jobs of {gpus} GPUs are not in queue order")
+            if shapes._requested[gpus] != [jobs.requested[job] for job in group]:
+                fail(engine, f"the requested times of queued {gpu_type} jobs of {gpus} GPUs are out of date")
+        walk, last = list(shapes), shapes.last()
+        if walk != expected or len(shapes) != len(expected) or last < max(expected, default=-1):
+            fail(engine, f"the view of the queued {gpu_type} jobs disagrees with the queue")
 
 
 def check_pass(engine: Engine) -> None:

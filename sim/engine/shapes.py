@@ -5,25 +5,44 @@ but on a busy cluster most of them ask for more than any node (or the whole free
 could give right now: placement would refuse them whatever the policy. Grouping the queue
 by GPU count lets ``could_fit`` hand the scan only the groups that might fit, merged back
 into queue order, so the others cost nothing.
+
+The same structure is the type's ``QueueView`` (``ctx.queue_of_type``): the groups hold
+every queued job of the type, so a second, ungrouped per-type queue would only repeat them
+(and cost its upkeep at every enqueue and dequeue). Its reads merge the groups back into
+queue order; they are rare (spot preemption walks a type's queue once per pass), the upkeep
+is per job.
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import chain, compress, repeat
 from operator import ge
 
 
 class QueueByShape:
-    """The queued jobs of one GPU type: per GPU count, their job numbers ascending (queue order)."""
+    """The queued jobs of one GPU type: per GPU count, their job numbers ascending (queue order).
+
+    Also a ``QueueView`` of the type's queue. Its walks (``iter``, ``after``) are snapshots
+    taken when they start, merged from the groups (sorted runs: timsort merges them in
+    O(n log groups)); starting the job just yielded is safe, and a walk does not see later
+    changes. ``last()`` is the highest job number ever added (a high-water mark: nothing is
+    listed after removal here, so this is what "listed" means), and ``inserted_inside``
+    counts the adds of a job numbered at most that: a scan that remembered ``last()`` and
+    later looks only at higher numbers misses a job added since only if the counter moved.
+    Requeued and late-admitted jobs are such adds; arrivals come in job-number order and
+    never are.
+    """
 
     def __init__(self, gpus_per_node: int) -> None:
         self.gpus_per_node = gpus_per_node
         self.groups: dict[int, list[int]] = {}
         self._requested: dict[int, list[float]] = {}  # per group, each job's requested time
         self._sizes: list[int] = []  # the groups' GPU counts, ascending
+        self._last = -1  # the highest job number ever added
+        self.inserted_inside = 0  # adds of a job numbered at most _last
 
     def add(self, job: int, gpus: int, requested: float) -> None:
         group = self.groups.get(gpus)
@@ -36,8 +55,14 @@ class QueueByShape:
             self._requested[gpus].append(requested)
         else:  # a requeued or late-admitted job: back at its queue-order place
             index = bisect_left(group, job)
+            if group[index] == job:
+                raise ValueError(f"job {job} is already queued")
             group.insert(index, job)
             self._requested[gpus].insert(index, requested)
+        if job > self._last:
+            self._last = job
+        else:
+            self.inserted_inside += 1
 
     def remove(self, job: int, gpus: int) -> None:
         group = self.groups.get(gpus, [])
@@ -50,6 +75,43 @@ class QueueByShape:
             del self.groups[gpus]
             del self._requested[gpus]
             del self._sizes[bisect_left(self._sizes, gpus)]
+
+    # --- QueueView -----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return sum(map(len, self.groups.values()))
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)  # an emptied group is dropped
+
+    def __contains__(self, job: int) -> bool:
+        for group in self.groups.values():
+            index = bisect_left(group, job)
+            if index < len(group) and group[index] == job:
+                return True
+        return False
+
+    def __iter__(self) -> Iterator[int]:
+        """The queued jobs in queue order (a snapshot)."""
+        return self.after(-1)
+
+    def after(self, job: int) -> Iterator[int]:
+        """The queued jobs numbered above ``job``, in queue order (a snapshot)."""
+        groups = self.groups.values()
+        if len(groups) == 1:
+            group = next(iter(groups))
+            return iter(group[bisect_right(group, job) :])
+        return iter(sorted(chain.from_iterable(group[bisect_right(group, job) :] for group in groups)))
+
+    def head(self) -> int:
+        """The first queued job (IndexError if none)."""
+        if not self.groups:
+            raise IndexError("no job of this type is queued")
+        return min(group[0] for group in self.groups.values())
+
+    def last(self) -> int:
+        """The highest job number ever added, -1 if none (see the class docstring)."""
+        return self._last
 
     def could_fit(
         self,

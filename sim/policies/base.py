@@ -22,18 +22,32 @@ from sim.workload.jobs import JobTable
 
 
 class QueueView(Protocol):
-    """Queued job numbers in queue order; ``head()`` is the first."""
+    """Queued job numbers in queue order; ``head()`` is the first.
+
+    Two kinds implement it: ``ctx.queue`` (``JobQueue``) and each type's
+    ``ctx.queue_of_type(t)`` (``QueueByShape``, the type's jobs grouped by GPU count). Walks
+    (iteration, ``after``) yield in queue order, and starting the job just yielded is safe;
+    adding jobs (a preemption) while walking is not supported. They differ in what else a walk
+    sees: ``ctx.queue``'s are lazy (a job removed ahead of the walk is not yielded), a type's
+    are snapshots taken when the walk starts (cheaper to keep: no second per-type queue).
+    """
 
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[int]: ...
     def __contains__(self, job: int) -> bool: ...
     def head(self) -> int: ...
     def after(self, job: int) -> Iterator[int]: ...
-    def last(self) -> int: ...
+    def last(self) -> int:
+        """The highest job number listed, -1 if none: at least every queued one's (a job that
+        left may still count: ``ctx.queue`` drops it lazily, a type's view never)."""
+        ...
 
     @property
     def inserted_inside(self) -> int:
-        """How many jobs were ever added before the last listed one (requeues, late admissions)."""
+        """How many jobs were ever added numbered at most ``last()`` as it then was (requeues, late
+        admissions). A type's view never lowers ``last()``, so a scan that remembered it and looks
+        only above it misses a job added since only if this moved; ``ctx.queue``'s ``last()``
+        drops with the dead entries it drops, so there a move is a sign, its absence no proof."""
         ...
 
 
