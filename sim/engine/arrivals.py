@@ -17,6 +17,7 @@ is set by it). Policies see only the bound type.
 from __future__ import annotations
 
 import dataclasses
+from math import inf
 from typing import TYPE_CHECKING
 
 from sim.cluster.state import ClusterLayout
@@ -29,16 +30,18 @@ if TYPE_CHECKING:
 COMPACT_EVERY = 64
 
 
-def multi_type_choices(jobs: JobTable, layout: ClusterLayout) -> tuple[JobTable, dict[int, list[str]]]:
-    """The acceptable types of each job with several, and the table the engine may bind them in.
+def multi_type_choices(jobs: JobTable, layout: ClusterLayout) -> tuple[JobTable, dict[str, list[str]]]:
+    """The acceptable types of each ``gpu_type`` text naming several, and the table the engine
+    may bind jobs in.
 
-    A bound job's type (and its run time on it) is written into the engine's own copy of
-    those columns; the input table stays as given (and is returned itself if no job has a
-    choice).
+    Keyed by the text, not by job: a few entries, however many jobs (a year of the Munich
+    scenario has ten million such jobs). A bound job's type (and its run time on it) is
+    written into the engine's own copy of those columns; the input table stays as given (and
+    is returned itself if no job has a choice).
     """
     choices = {
-        i: (layout.gpu_types if t == ANY_GPU_TYPE else t.split("|"))
-        for i, t in enumerate(jobs.gpu_type)
+        t: (list(layout.gpu_types) if t == ANY_GPU_TYPE else t.split("|"))
+        for t in set(jobs.gpu_type)
         if "|" in t or t == ANY_GPU_TYPE
     }
     if choices:
@@ -54,13 +57,15 @@ def on_arrivals(engine: Engine) -> None:
     jobs = engine.jobs
     submit, n = jobs.submit, len(jobs)
     i = engine._next_arrival
-    rejections, choices, deadline = engine._rejections, engine._choices, engine._deadline
+    rejections, choices, deadlines = engine._rejections, engine._choices, engine._deadlines
     engine._batches += 1
     if engine._batches % COMPACT_EVERY == 0:
         engine.queue.compact()
     while i < n and submit[i] == now:
-        if choices and i in choices:
-            bind(engine, i, choices[i])
+        if choices:
+            types = choices.get(jobs.gpu_type[i])
+            if types is not None:
+                bind(engine, i, types)
         shape = (jobs.gpus[i], jobs.gpu_type[i])
         reason = rejections.get(shape)  # rejection()'s memo, read inline: this runs once per job
         if reason is None:
@@ -74,8 +79,8 @@ def on_arrivals(engine: Engine) -> None:
                 engine._enqueue(i)
             else:
                 engine._submit(i)
-        if deadline and i in deadline and i not in engine.rejected:
-            engine.clock.at(deadline[i], engine._on_deadline, i)
+        if deadlines and jobs.end_by[i] != inf and i not in engine.rejected:
+            engine.clock.at(jobs.end_by[i], engine._on_deadline, i)
         i += 1
     engine._next_arrival = i
     engine.events += 1  # _after_event, inline: once per arrival instant
@@ -107,7 +112,7 @@ def bind(engine: Engine, job: int, types: list[str]) -> None:
     jobs.gpu_type[job] = chosen
     speed = engine.layout.speed
     scale = speed.get(types[0], 1.0) / speed[chosen]
-    if scale != 1.0 and job not in engine._deadline:  # a replica ends at its end_by, whatever the speed
+    if scale != 1.0 and jobs.end_by[job] == inf:  # a replica ends at its end_by, whatever the speed
         jobs.duration[job] *= scale
         jobs.requested[job] *= scale
         engine.work_left[job] = jobs.duration[job]

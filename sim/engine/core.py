@@ -71,7 +71,9 @@ class Engine:
         self.layout = layout
         self.check = check  # the expensive invariants after every event and pass (invariants.py)
         jobs, self._choices = multi_type_choices(jobs, layout)
-        self._deadline = {i: end for i, end in enumerate(jobs.end_by) if end != math.inf}
+        # Whether any job has an end_by (jobs.end_by, inf for the others): a flag, so that
+        # runs without one skip the per-job look.
+        self._deadlines = any(end != math.inf for end in jobs.end_by)
         self.jobs = jobs
         self.scheduler = scheduler
         self.placer = placer
@@ -164,8 +166,10 @@ class Engine:
         self._running_key[job] = key
         self._started += 1
         finish = now + self.work_left[job] * factor
-        if self._deadline and job in self._deadline:
-            finish = min(finish, self._deadline[job])
+        if self._deadlines:
+            end_by = jobs.end_by[job]
+            if end_by < finish:
+                finish = end_by
         heappush(self.clock.queue, (finish, NORMAL, next(self.clock.sequence), self._on_complete, key))
 
     def preempt(self, job: int, reason: str = "preempted", overhead: float | None = None) -> None:
