@@ -47,8 +47,8 @@ class Easy(Scheduler):
         if not isinstance(preempt_spot, bool):
             raise ValueError(f"'preempt_spot' must be true or false (got {preempt_spot!r})")
         self.preempt_spot = preempt_spot
-        # Per GPU type: (type's cluster version, jobs inserted inside its queue, head, last
-        # job number) after a pass that started nothing of that type.
+        # Per GPU type: (type's cluster version, jobs inserted inside its queue, head, its
+        # last job number) after a pass that started nothing of that type.
         self._quiet: dict[str, tuple[int, int, int, int]] = {}
         self._reservations: dict = {}  # HeadReservation's walk cache
         self._promised: list[tuple[int, float]] = []  # (head, shadow time) the last pass kept
@@ -91,9 +91,10 @@ class Easy(Scheduler):
         used: list[HeadReservation] = []
         backfill_each_type(ctx, head, after, self._reservations, used)
         self._promised = [(head, r.shadow) for r in used if r.walked]
-        last = ctx.queue.last()
-        self._quiet = {
-            gpu_type: (version, ctx.queue_of_type(gpu_type).inserted_inside, head, last)
-            for gpu_type, version in versions.items()
-            if version == before[gpu_type]
-        }
+        # Each type's own last job: a job of this type admitted late (a quota, a deferral) can
+        # be numbered below the whole queue's last one but above its type's, and must be seen.
+        self._quiet = {}
+        for gpu_type, version in versions.items():
+            if version == before[gpu_type]:
+                view = ctx.queue_of_type(gpu_type)
+                self._quiet[gpu_type] = (version, view.inserted_inside, head, view.last())
