@@ -41,6 +41,9 @@ def collect(engine: Engine) -> RunRecords:
 
     Built column by column: the per-job rules below run only for jobs that did not end
     (few), and the records are made from zipped columns (a million jobs: no Python call each).
+    An engine runs once: its per-job working state is released first, and each column it
+    hands over is replaced by its compact form as it goes, so the records are built in the
+    memory the run held (a year of the Munich scenario: ~1 GB less at the peak).
     """
     jobs, layout = engine.jobs, engine.layout
     n = len(jobs)
@@ -51,9 +54,18 @@ def collect(engine: Engine) -> RunRecords:
         if placement is not None:
             start = engine._segment_start[job]
             log.record(job, start, engine.clock.now, placement, end_reason, engine._overhead[job])
-    pods_of, held, cost = log.pods_of, log.held, log.cost
-    segments = SegmentRows([compact(column) for column in log.columns])
-    status, reason, end = list(jobs.outcome), [""] * n, list(engine.end_time)
+    for working in (engine.work_left, engine.estimate_left, engine._running_key, engine._slowdown):
+        working.clear()
+    engine._segment_start.clear()
+    engine._overhead.clear()
+    columns = list(log.columns)
+    log.columns = ()
+    for k, column in enumerate(columns):  # each list goes as its array comes
+        columns[k] = compact(column)
+    del column
+    segments = SegmentRows(columns)
+    engine.start_time = start_time = compact(engine.start_time)
+    status, reason, end = list(jobs.outcome), [""] * n, engine.end_time
     market = engine.market
     balked = market.balked if market is not None else {}
     deferred = market.deferred if market is not None else {}
@@ -76,6 +88,8 @@ def collect(engine: Engine) -> RunRecords:
                 reason[i] = QUEUED[stopped]
             else:
                 reason[i] = NOT_SUBMITTED[stopped]
+    engine.end_time = end = compact(end)
+    log.cost = cost = compact(log.cost)
     rate = log.rate
     arrived = engine._next_arrival
     if rate is None:
@@ -89,8 +103,8 @@ def collect(engine: Engine) -> RunRecords:
     preemptions = [preempted.get(i, 0) for i in range(n)] if preempted else [0] * n
     columns = (
         jobs.job_id, jobs.tenant, jobs.job_class, jobs.gpu_type, jobs.gpus, compact(jobs.submit),
-        compact(jobs.duration), compact(jobs.requested), jobs.priority, compact(engine.start_time),
-        compact(end), status, reason, preemptions, pods_of, held, compact(cost), jobs.tier, compact(price),
+        compact(jobs.duration), compact(jobs.requested), jobs.priority, start_time, end, status,
+        reason, preemptions, log.pods_of, log.held, cost, jobs.tier, compact(price),
     )  # fmt: skip
     return RunRecords(
         jobs=JobRecords(columns),
