@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sim.engine.core import Engine
 
 WITHDRAWN = "withdrawn at its end_by while queued"
+SEGMENT_TIMES = (Segment._fields.index("start_time"), Segment._fields.index("end_time"))
 # Why a job is unfinished: (at the horizon, when a stop request ended the run).
 NOT_SUBMITTED = ("not submitted before the horizon", "not submitted before the run was stopped")
 QUEUED = ("queued at the horizon", "queued when the run was stopped")
@@ -60,9 +61,8 @@ def collect(engine: Engine) -> RunRecords:
     engine._overhead.clear()
     columns = list(log.columns)
     log.columns = ()
-    for k, column in enumerate(columns):  # each list goes as its array comes
-        columns[k] = compact(column)
-    del column
+    for k in SEGMENT_TIMES:  # each list goes as its array comes (the other fields hold shared objects)
+        columns[k] = compact(columns[k])
     segments = SegmentRows(columns)
     engine.start_time = start_time = compact(engine.start_time)
     status, reason, end = list(jobs.outcome), [""] * n, engine.end_time
@@ -93,18 +93,18 @@ def collect(engine: Engine) -> RunRecords:
     rate = log.rate
     arrived = engine._next_arrival
     if rate is None:
-        price = [math.nan] * n
+        price: Sequence[float] = [math.nan] * n  # one shared NaN: nothing to compact
     else:
-        price = [
+        price = compact([
             rate(t, tier, at) if i < arrived else math.nan
             for i, (t, tier, at) in enumerate(zip(jobs.gpu_type, jobs.tier, jobs.submit, strict=True))
-        ]
+        ])  # fmt: skip
     preempted = engine.preemptions
     preemptions = [preempted.get(i, 0) for i in range(n)] if preempted else [0] * n
     columns = (
         jobs.job_id, jobs.tenant, jobs.job_class, jobs.gpu_type, jobs.gpus, compact(jobs.submit),
         compact(jobs.duration), compact(jobs.requested), jobs.priority, start_time, end, status,
-        reason, preemptions, log.pods_of, log.held, cost, jobs.tier, compact(price),
+        reason, preemptions, log.pods_of, log.held, cost, jobs.tier, price,
     )  # fmt: skip
     return RunRecords(
         jobs=JobRecords(columns),
@@ -127,7 +127,7 @@ def compact(column: list[Any]) -> Sequence[Any]:
 
     The values read back are the same floats (``repr`` and every metric unchanged).
     """
-    if column and set(map(type, column)) == {float}:
+    if column and list(map(type, column)).count(float) == len(column):  # (a set of types: 1.6x slower)
         return array("d", column)
     return column
 
