@@ -30,8 +30,9 @@ from sim.compare.output import write_comparison
 from sim.compare.runner import compare, make_variants
 from sim.errors import UserError
 from sim.report import compare_plots
-from sim.report.compare_plots import WAIT_FLOOR, _ecdf, plot_comparison, plot_results
+from sim.report.compare_plots import WAIT_FLOOR, plot_comparison, plot_results
 from sim.report.html import ROWS, write_report
+from sim.report.plots import CDF_POINTS, ecdf_steps
 from sim.report.results_files import read_job_table, read_jobs, read_segments, read_timeseries
 from sim.report.writer import jobs_csv, segments_csv
 from sim.scenario import load_scenario
@@ -119,8 +120,8 @@ def test_ecdf_points_lie_on_the_exact_empirical_cdf() -> None:
     """Every drawn step of a thinned CDF is at (x, share of values <= x), ties kept vertical."""
     rng = np.random.default_rng(3)
     values = np.concatenate([np.zeros(3000), np.round(rng.lognormal(4.0, 2.0, 7000))])
-    xs, ys = _ecdf(values, values.size)
-    assert xs.size <= compare_plots.CDF_POINTS + 1
+    xs, ys = ecdf_steps(values, values.size)
+    assert xs.size <= CDF_POINTS + 1
     floored = np.maximum(values, WAIT_FLOOR)
     assert ys[0] == 0.0 and ys[-1] == 1.0
     for x, y in zip(xs[1:], ys[1:], strict=True):

@@ -81,18 +81,3 @@ def test_wait_times_by_equals_grouping_the_records(tmp_path: Path) -> None:
     for name, waits in by_class.items():
         assert np.array_equal(waits, wait_times(grouped[name])), name
     assert sum(waits.size for waits in by_class.values()) == 40 and max(map(np.max, by_class.values())) > 0
-
-
-def test_a_long_cdf_is_drawn_at_evenly_spaced_ranks_within_one_step_of_the_exact_one() -> None:
-    from sim.report.plots import CDF_STEPS, _cdf_steps
-
-    small = np.sort(np.random.default_rng(1).exponential(100, 50))
-    xs, ys = _cdf_steps(small)
-    assert np.array_equal(xs, small) and np.array_equal(ys, np.arange(1, 51) / 50)  # exact when short
-    waits = np.sort(np.random.default_rng(2).exponential(100, 100_003))
-    xs, ys = _cdf_steps(waits)
-    assert len(xs) <= CDF_STEPS and (xs[0], xs[-1], ys[-1]) == (waits[0], waits[-1], 1.0)
-    # The drawn (post) step at any wait is below the exact ECDF by at most one rank gap.
-    exact = np.arange(1, waits.size + 1) / waits.size
-    drawn = ys[np.searchsorted(xs, waits, side="right") - 1]
-    assert np.all(drawn <= exact + 1e-12) and np.max(exact - drawn) <= 1.01 / (CDF_STEPS - 1)

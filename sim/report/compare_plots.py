@@ -39,7 +39,15 @@ from matplotlib.ticker import MaxNLocator, NullFormatter  # noqa: E402
 
 from sim.compare.runner import Variant  # noqa: E402
 from sim.errors import UserError  # noqa: E402
-from sim.report.plots import POD_PREFIX, WAIT_FLOOR, _cell_edges, _note, _save, plot_all  # noqa: E402
+from sim.report.plots import (  # noqa: E402
+    POD_PREFIX,
+    WAIT_FLOOR,
+    _cell_edges,
+    _note,
+    _save,
+    ecdf_steps,
+    plot_all,
+)
 from sim.report.results_files import (  # noqa: E402
     read_job_table,
     read_json,
@@ -53,9 +61,6 @@ from sim.units import format_duration  # noqa: E402
 GANTT_MAX_NODES = 64
 GANTT_MAX_SEGMENTS = 3000
 """Above either, a Gantt chart is an unreadable smear, so it is not drawn."""
-
-CDF_POINTS = 2000
-"""Points drawn per CDF line: enough for a smooth curve, few enough for a million jobs."""
 
 PERCENTILES = ("p50", "p95", "p99")
 
@@ -135,16 +140,6 @@ def _wait_unit(largest: float) -> tuple[str, float]:
     return "d", 86400.0
 
 
-def _ecdf(values: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
-    """Steps of the empirical CDF of ``values`` (floored at WAIT_FLOOR) over ``total`` jobs,
-    thinned to about CDF_POINTS points spread evenly in probability."""
-    xs = np.sort(np.maximum(values, WAIT_FLOOR))
-    index = np.unique(np.linspace(0, xs.size - 1, min(xs.size, CDF_POINTS)).round().astype(int))
-    # A step of the thinned curve jumps to the last job with that wait, so ties stay vertical.
-    last = np.searchsorted(xs, xs[index], side="right") - 1
-    return np.concatenate([[xs[0]], xs[last]]), np.concatenate([[0.0], (last + 1) / total])
-
-
 def queue_delay_cdf(cmp: CompareDir, path: Path) -> Path:
     """CDF of the waits of jobs submitted at or after the warm-up, all replications pooled.
 
@@ -175,12 +170,12 @@ def queue_delay_cdf(cmp: CompareDir, path: Path) -> Path:
         colour = _colour(index)
         if started.size:
             median = format_duration(float(np.median(started)))
-            xs, ys = _ecdf(started, started.size)
+            xs, ys = ecdf_steps(started, started.size)
             label = f"{variant.label}: {started.size:,} started, median {median}"
             ax.step(xs, ys, where="post", color=colour, label=label)
         if censored.size:
             both = np.concatenate([started, censored])
-            xs, ys = _ecdf(both, both.size)
+            xs, ys = ecdf_steps(both, both.size)
             label = f"{variant.label}, incl. {censored.size:,} still queued at the horizon"
             ax.step(xs, ys, where="post", color=colour, linestyle="--", label=label)
     _duration_axis(ax, "x", WAIT_FLOOR, largest)
