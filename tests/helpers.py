@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from sim.cluster.state import ClusterLayout, ClusterState, Placement
 from sim.errors import TraceError
 from sim.records import JobRecord
 from sim.scenario.schema import Cluster
+from sim.workload.calendar import Calendar
 from sim.workload.readers import TraceResult
 from sim.workload.trace_csv import write_trace_csv
 
@@ -189,3 +191,12 @@ AZURE = (
     "2023-11-16 18:01:00.5000000,300,30\n"
     "2023-11-16 18:03:10.0000000,400,40\n"
 )
+
+
+# Workload generator tests (test_workload*.py): time units, their seed, their calendar.
+HOUR = 3600.0
+DAY = 24 * HOUR
+WEEK = 7 * DAY
+SEED = 11
+# Monday 2026-01-05 00:00 in Berlin; no DST change in the next 12 weeks.
+CLOCK = Calendar(datetime(2026, 1, 5), "Europe/Berlin")
