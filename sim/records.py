@@ -86,7 +86,8 @@ class Rows(Sequence[Any]):
         self._nan = tuple(map(_has_nan, self._columns))
 
     def column(self, name: str) -> Sequence[Any]:
-        """One field of every record, in order (the stored list: do not modify it)."""
+        """One field of every record, in order: the stored list, or ``array("d")`` of a float
+        column (do not modify it)."""
         return self._columns[self.row._fields.index(name)]  # type: ignore[attr-defined]
 
     def __len__(self) -> int:

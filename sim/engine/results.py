@@ -55,10 +55,11 @@ def collect(engine: Engine) -> RunRecords:
         if placement is not None:
             start = engine._segment_start[job]
             log.record(job, start, engine.clock.now, placement, end_reason, engine._overhead[job])
-    for working in (engine.work_left, engine.estimate_left, engine._running_key, engine._slowdown):
+    for working in (
+        engine.work_left, engine.estimate_left, engine._running_key, engine._slowdown,
+        engine._segment_start, engine._overhead,
+    ):  # fmt: skip
         working.clear()
-    engine._segment_start.clear()
-    engine._overhead.clear()
     columns = list(log.columns)
     log.columns = ()
     for k in SEGMENT_TIMES:  # each list goes as its array comes (the other fields hold shared objects)
