@@ -24,7 +24,7 @@ from sim.errors import TraceError
 from sim.records import JobRecord
 from sim.scenario.schema import Cluster
 from sim.workload.calendar import Calendar
-from sim.workload.readers import TraceResult
+from sim.workload.readers import TraceResult, read_trace
 from sim.workload.trace_csv import write_trace_csv
 
 TRACE_HEADER = ("job_id", "submit_time", "gpus", "duration", "requested_time")
@@ -111,6 +111,12 @@ def write(tmp_path: Path, name: str, text: str, compress: bool = False) -> Path:
     data = text.encode("utf-8")
     path.write_bytes(gzip.compress(data) if compress else data)
     return path
+
+
+def plain_and_gzipped(tmp_path: Path, name: str, text: str, format: str) -> tuple[TraceResult, TraceResult]:
+    """``text`` read by ``format``'s reader from file ``name`` and from ``name.gz``."""
+    plain = read_trace(write(tmp_path, name, text), format)
+    return plain, read_trace(write(tmp_path, f"{name}.gz", text, compress=True), format)
 
 
 def canonical(result: TraceResult, tmp_path: Path) -> str:

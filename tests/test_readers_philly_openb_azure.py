@@ -15,7 +15,19 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import AZURE, HEADER, NODES, OPENB, OPENB_HEADER, PHILLY, canonical, error_of, real, write
+from helpers import (
+    AZURE,
+    HEADER,
+    NODES,
+    OPENB,
+    OPENB_HEADER,
+    PHILLY,
+    canonical,
+    error_of,
+    plain_and_gzipped,
+    real,
+    write,
+)
 
 from sim.cli_trace import cluster_yaml
 from sim.scenario.schema import Cluster
@@ -102,8 +114,7 @@ def test_philly_missing_column(tmp_path: Path) -> None:
 
 def test_philly_gzip_is_transparent(tmp_path: Path) -> None:
     """A gzip-compressed job list reads as the plain file does."""
-    plain = read_trace(write(tmp_path, "p.csv", PHILLY), "philly")
-    packed = read_trace(write(tmp_path, "p.csv.gz", PHILLY, compress=True), "philly")
+    plain, packed = plain_and_gzipped(tmp_path, "p.csv", PHILLY, "philly")
     assert (packed.jobs, packed.drops, packed.notes) == (plain.jobs, plain.drops, plain.notes)
 
 
@@ -191,8 +202,7 @@ def test_openb_malformed_node(tmp_path: Path) -> None:
 
 def test_openb_gzip_is_transparent(tmp_path: Path) -> None:
     """A gzip-compressed pod list reads as the plain file does."""
-    plain = read_trace(write(tmp_path, "o.csv", OPENB), "openb")
-    packed = read_trace(write(tmp_path, "o.csv.gz", OPENB, compress=True), "openb")
+    plain, packed = plain_and_gzipped(tmp_path, "o.csv", OPENB, "openb")
     assert (packed.jobs, packed.drops, packed.notes) == (plain.jobs, plain.drops, plain.notes)
 
 
@@ -272,8 +282,7 @@ def test_azure_llm_malformed_rows(tmp_path: Path, row: str, message: str) -> Non
 
 def test_azure_llm_gzip_is_transparent(tmp_path: Path) -> None:
     """A gzip-compressed request list gives the same series."""
-    plain = read_trace(write(tmp_path, "a.csv", AZURE), "azure-llm")
-    packed = read_trace(write(tmp_path, "a.csv.gz", AZURE, compress=True), "azure-llm")
+    plain, packed = plain_and_gzipped(tmp_path, "a.csv", AZURE, "azure-llm")
     assert packed.notes == plain.notes
 
 

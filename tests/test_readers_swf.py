@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import HEADER, SWF_GOOD, canonical, error_of, real, swf_line, write
+from helpers import HEADER, SWF_GOOD, canonical, error_of, plain_and_gzipped, real, swf_line, write
 
 from sim.workload.readers import read_trace
 
@@ -125,8 +125,7 @@ def test_swf_malformed_rows(tmp_path: Path, text: str, message: str) -> None:
 
 def test_swf_gzip_is_transparent(tmp_path: Path) -> None:
     """A gzip-compressed SWF reads as the plain file does."""
-    plain = read_trace(write(tmp_path, "t.swf", SWF_GOOD), "swf")
-    packed = read_trace(write(tmp_path, "t.swf.gz", SWF_GOOD, compress=True), "swf")
+    plain, packed = plain_and_gzipped(tmp_path, "t.swf", SWF_GOOD, "swf")
     assert (packed.jobs, packed.drops, packed.notes) == (plain.jobs, plain.drops, plain.notes)
 
 
