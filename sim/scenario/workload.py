@@ -130,7 +130,7 @@ def _check_weights(what: str, weights: dict[Any, float]) -> None:
 def _check_counts(what: str, weights: dict[int, float]) -> None:
     _check_weights(what, weights)
     if any(count <= 0 or count > MAX_GPUS for count in weights):
-        raise ValueError(f"{what} must map counts from 1 to 1,000,000,000 to weights (got {sorted(weights)})")
+        raise ValueError(f"{what} must map counts from 1 to {MAX_GPUS:,} to weights (got {sorted(weights)})")
 
 
 def _check_tenants(tenants: int | dict[str, float]) -> None:
