@@ -1,8 +1,18 @@
-"""The job table's ordering: merge and sort by submit time, ties in input order, every column alike."""
+"""The job table's ordering (merge and sort by submit time, ties in input order, every column alike)
+and its float columns kept as arrays."""
 
 from __future__ import annotations
 
-from sim.workload.jobs import JobTable
+import math
+from array import array
+from pathlib import Path
+
+from sim.cluster.state import ClusterLayout
+from sim.scenario import load_scenario
+from sim.workload.build import build_workload
+from sim.workload.jobs import FLOAT_COLUMNS, JobTable
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def table(prefix: str, submits: list[float]) -> JobTable:
@@ -43,3 +53,47 @@ def test_sorted_by_submit_sorts_in_place_stably_and_keeps_the_objects() -> None:
     columns = [getattr(already, name) for name in JobTable.__slots__]
     assert already.sorted_by_submit() is already
     assert all(getattr(already, n) is c for n, c in zip(JobTable.__slots__, columns, strict=True))
+
+
+def as_arrays(jobs: JobTable) -> JobTable:
+    """The table with its float columns as ``array("d")``, as a built workload keeps them."""
+    return jobs.compact()
+
+
+def test_compact_keeps_columns_of_floats_as_arrays_and_any_column_with_an_int_as_it_is() -> None:
+    jobs = table("j", [3.0, 1.0])
+    jobs.duration = [10, 20.0]  # an int given through the API: written as given, so kept as a list
+    duration = jobs.duration
+    assert jobs.compact() is jobs
+    for name in ("submit", "requested", "end_by"):
+        assert isinstance(getattr(jobs, name), array), name
+    assert jobs.duration is duration and jobs.submit.tolist() == [3.0, 1.0]
+    assert jobs.end_by.tolist() == [math.inf, math.inf]
+
+
+def test_merge_and_sort_of_array_columns_give_arrays_with_the_rows_of_lists() -> None:
+    """Float arrays move row for row with the other columns, as lists do, and stay arrays."""
+    lists = JobTable.merge([table("a", [5.0, 1.0, 5.0]), table("b", [5.0, 0.0])])
+    arrays = JobTable.merge([as_arrays(table("a", [5.0, 1.0, 5.0])), as_arrays(table("b", [5.0, 0.0]))])
+    for name in JobTable.__slots__:
+        column = getattr(arrays, name)
+        assert isinstance(column, array) == (name in FLOAT_COLUMNS), name
+        assert list(column) == getattr(lists, name), name
+    mixed = JobTable.merge([as_arrays(table("a", [5.0, 1.0, 5.0])), table("b", [5.0, 0.0])])
+    assert mixed.submit == lists.submit and mixed.job_id == lists.job_id  # an array and a list: a list
+    jobs = as_arrays(table("j", [3.0, 1.0, 3.0, 2.0])).sorted_by_submit()
+    assert isinstance(jobs.requested, array) and jobs.requested.tolist() == [40.0, 80.0, 20.0, 60.0]
+    assert jobs.job_id == ["j1", "j3", "j0", "j2"]
+
+
+def test_a_built_workload_keeps_its_float_columns_as_arrays() -> None:
+    """Streams, service groups and their merge give arrays; the values are the generator's floats."""
+    scenario = load_scenario(SCENARIOS / "sme-inference-surge.yaml", ["horizon=1d"])
+    layout = ClusterLayout.from_scenario(scenario.cluster)
+    jobs = build_workload(scenario, layout).jobs
+    assert len(jobs) > 1000
+    for name in FLOAT_COLUMNS:
+        assert isinstance(getattr(jobs, name), array), name
+    assert list(jobs.submit) == sorted(jobs.submit)
+    replicas = [i for i, end in enumerate(jobs.end_by) if end != math.inf]
+    assert replicas and all(jobs.duration[i] == jobs.end_by[i] - jobs.submit[i] for i in replicas)

@@ -46,7 +46,7 @@ def multi_type_choices(jobs: JobTable, layout: ClusterLayout) -> tuple[JobTable,
     }
     if choices:
         jobs = dataclasses.replace(
-            jobs, gpu_type=list(jobs.gpu_type), duration=list(jobs.duration), requested=list(jobs.requested)
+            jobs, gpu_type=jobs.gpu_type[:], duration=jobs.duration[:], requested=jobs.requested[:]
         )
     return jobs, choices
 

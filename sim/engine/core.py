@@ -110,8 +110,9 @@ class Engine:
         self.start_time = [math.nan] * n
         self.end_time = [math.nan] * n
         self.placements: list[Placement | None] = [None] * n
-        self.work_left = list(jobs.duration)  # true seconds of work still to run
-        self.estimate_left = list(jobs.requested)  # what the scheduler believes is left
+        # Copies of the same kind (a list, or an array of floats: jobs.py).
+        self.work_left = jobs.duration[:]  # true seconds of work still to run
+        self.estimate_left = jobs.requested[:]  # what the scheduler believes is left
         self.preemptions: dict[int, int] = {}
         self.segment_log = SegmentLog(self)  # every run segment, recorded as it ends
         self._segment_start = [math.nan] * n

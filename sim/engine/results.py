@@ -10,13 +10,13 @@ at the horizon with reason ``horizon`` (``stopped`` when a stop request ended th
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sim.cluster.state import Placement
 from sim.records import JobRecords, RunRecords, Segment, SegmentRows
+from sim.workload.jobs import compact
 
 if TYPE_CHECKING:
     from sim.engine.core import Engine
@@ -59,7 +59,7 @@ def collect(engine: Engine) -> RunRecords:
         engine.work_left, engine.estimate_left, engine._running_key, engine._slowdown,
         engine._segment_start, engine._overhead,
     ):  # fmt: skip
-        working.clear()
+        del working[:]  # (a list or an array)
     columns = list(log.columns)
     log.columns = ()
     for k in SEGMENT_TIMES:  # each list goes as its array comes (the other fields hold shared objects)
@@ -120,17 +120,6 @@ def collect(engine: Engine) -> RunRecords:
         extra=_market_extra(engine),
         stopped_at=engine.stopped_at,
     )
-
-
-def compact(column: list[Any]) -> Sequence[Any]:
-    """A column of floats as ``array("d")`` (8 bytes a value instead of a list slot and a float
-    object: a year of the Munich scenario keeps ~80 million of them); any other column as it is.
-
-    The values read back are the same floats (``repr`` and every metric unchanged).
-    """
-    if column and list(map(type, column)).count(float) == len(column):  # (a set of types: 1.6x slower)
-        return array("d", column)
-    return column
 
 
 class SegmentLog:

@@ -91,7 +91,7 @@ def build_workload(scenario: Scenario, layout: ClusterLayout) -> Workload:
             plan = plan_services(spec, scenario.seed, window, clock, workload.tenants)
             tables.append(replica_jobs(plan, gpu_type_text(spec.gpu_type, fallback)))
             built.services.append(plan)
-    built.jobs = tables[0] if len(tables) == 1 else JobTable.merge(tables)
+    built.jobs = (tables[0] if len(tables) == 1 else JobTable.merge(tables)).compact()
     if scenario.demand is not None:
         built.willingness = draw_willingness(scenario.demand, built.jobs, scenario.seed)
     if scenario.horizon is None:

@@ -13,6 +13,7 @@ regenerate the demand after the run, chunk by chunk, without keeping the matrix.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from sim.rng import stream as random_stream
 from sim.scenario.workload import ServiceGroup, TenantGroup
 from sim.workload import services
 from sim.workload.calendar import Calendar
-from sim.workload.jobs import JobTable
+from sim.workload.jobs import JobTable, floats
 from sim.workload.synthetic import profile_array
 from sim.workload.tenants import draw_tenants
 
@@ -137,19 +138,19 @@ def replica_jobs(plan: ServicePlan, gpu_type: str) -> JobTable:
         seen[s] += 1
     submit = first * dt
     end_by = end * dt
-    lifetime = (end_by - submit).tolist()
+    lifetime = floats(end_by - submit)
     plan.replica_service.update(zip(job_id, service_list, strict=True))
     return JobTable(
         job_id=job_id,
-        submit=submit.tolist(),
+        submit=floats(submit),
         gpus=plan.gpus[service].tolist(),
         duration=lifetime,
-        requested=list(lifetime),
+        requested=array("d", lifetime),
         gpu_type=[gpu_type] * n,
         tenant=[plan.tenant[s] for s in service_list],
         job_class=["inference"] * n,
         priority=[spec.priority] * n,
         tier=[plan.tier[s] for s in service_list],
         outcome=["completed"] * n,
-        end_by=end_by.tolist(),
+        end_by=floats(end_by),
     )

@@ -22,7 +22,7 @@ from sim.rng import stream as random_stream
 from sim.scenario.workload import Factor, Levels, Stream, TenantGroup
 from sim.workload import calendar
 from sim.workload.calendar import Calendar
-from sim.workload.jobs import JobTable
+from sim.workload.jobs import JobTable, floats
 from sim.workload.tenants import draw_tenants
 from sim.workload.trace_csv import MAX_SECONDS
 
@@ -148,10 +148,10 @@ def generate(
     job_id = [f"{name}-{a}" if single[a] else f"{name}-{a}_{t}" for a, t in zip(of_list, task, strict=True)]
     return JobTable(
         job_id=job_id,
-        submit=list(map(arrivals.tolist().__getitem__, of_list)),  # an array's jobs share one float
+        submit=floats(arrivals[of]),
         gpus=gpus[of].tolist(),
-        duration=duration.tolist(),
-        requested=(full * factor[of]).tolist(),
+        duration=floats(duration),
+        requested=floats(full * factor[of]),
         gpu_type=[gpu_type] * n,
         tenant=[tenant[a] for a in of_list],
         job_class=[spec.job_class] * n,
