@@ -26,6 +26,7 @@ from sim.policies import PLACEMENTS, SCHEDULERS
 from sim.policies.scheduling.conservative import Conservative
 from sim.policies.scheduling.fairshare import Fairshare, UsageTracker
 from sim.policies.scheduling.priority import MultifactorPriority
+from sim.policies.scheduling.tiresias import Tiresias
 from sim.workload.jobs import JobTable
 
 WITH_TIER = ("job_id", "submit_time", "gpus", "duration", "requested_time", "priority")
@@ -361,6 +362,11 @@ def test_usage_tracker_charges_a_job_ending_without_a_pass_to_its_estimated_end(
         (lambda: MultifactorPriority(bf_max_job_test=0), "'bf_max_job_test' must be an integer >= 1"),
         (lambda: MultifactorPriority(favor_small="yes"), "'favor_small' must be true or false"),
         (lambda: Conservative(reservation_depth=2.5), "'reservation_depth' must be an integer >= 1"),
+        (
+            lambda: Tiresias(thresholds=[math.nan]),
+            r"'thresholds' must be ascending GPU-seconds > 0 \(got \[nan\]\)",
+        ),
+        (lambda: Tiresias(thresholds=[60, math.nan]), "'thresholds' must be ascending GPU-seconds > 0"),
     ],
 )
 def test_bad_parameters_are_refused_with_the_rule(factory: Any, message: str) -> None:

@@ -35,7 +35,7 @@ class Tiresias(Scheduler):
             self.thresholds = [float(t) for t in thresholds]
         except (TypeError, ValueError):
             raise ValueError(f"'thresholds' must be a list of GPU-seconds (got {thresholds!r})") from None
-        if any(t <= 0 for t in self.thresholds) or self.thresholds != sorted(self.thresholds):
+        if any(not t > 0 for t in self.thresholds) or self.thresholds != sorted(self.thresholds):  # NaN too
             raise ValueError(f"'thresholds' must be ascending GPU-seconds > 0 (got {list(thresholds)})")
         try:
             self.promote_after = parse_duration(promote_after)
