@@ -259,6 +259,8 @@ def test_dynamic_repeat_observation_replaces_and_past_ones_are_refused() -> None
         ("dynamic", {"sensitivity": float("nan")}, "'sensitivity' must be a finite number"),
         ("tiered", {"discounts": {"spot": 1.2}}, "'discounts.spot' must be a share in [0, 1) (got 1.2)"),
         ("tiered", {"discounts": {"gold": 0.1}}, "'discounts' keys must be tiers"),
+        ("flat", {"other_price": -1}, "pricing 'flat': 'other_price' must be a number >= 0 (got -1)"),
+        ("flat", {"prices": {"B200": math.nan}}, "'prices.B200' must be a number >= 0 (got nan)"),
     ],
 )
 def test_bad_parameters_name_the_rule(name: str, params: dict[str, object], message: str) -> None:

@@ -27,13 +27,13 @@ from sim.workload.jobs import TIERS
 def _check_prices(prices: Mapping[str, float], what: str) -> dict[str, float]:
     if not isinstance(prices, Mapping):
         raise ValueError(f"'{what}' must be a mapping of GPU type to EUR per GPU-hour (got {prices!r})")
-    checked: dict[str, float] = {}
-    for gpu_type, price in prices.items():
-        number = isinstance(price, int | float) and not isinstance(price, bool)
-        if not (number and math.isfinite(price) and price >= 0):
-            raise ValueError(f"'{what}.{gpu_type}' must be a number >= 0 (got {price!r})")
-        checked[str(gpu_type)] = float(price)
-    return checked
+    return {str(gpu_type): _check_price(f"{what}.{gpu_type}", price) for gpu_type, price in prices.items()}
+
+
+def _check_price(what: str, price: object) -> float:
+    if isinstance(price, bool) or not isinstance(price, int | float) or not math.isfinite(price) or price < 0:
+        raise ValueError(f"'{what}' must be a number >= 0 (got {price!r})")
+    return float(price)
 
 
 def _check_discounts(discounts: Mapping[str, float]) -> dict[str, float]:
@@ -63,7 +63,7 @@ class Pricing(ABC):
         other_price: float = OTHER_PRICE,
     ) -> None:
         self.prices = {**LIST_PRICES, **_check_prices(prices or {}, "prices")}
-        self.other_price = _check_prices({"other_price": other_price}, "other_price")["other_price"]
+        self.other_price = _check_price("other_price", other_price)
         self.discounts = _check_discounts(discounts or {})
 
     def bind(self, calendar: Calendar, gpu_types: Sequence[str]) -> None:
