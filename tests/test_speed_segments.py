@@ -18,6 +18,7 @@ class Jobs:
     """The job table's columns a segment log reads, for two jobs."""
 
     job_id = ["j0", "j1"]
+    submit = [0.0, 0.0]
     gpu_type = ["g", "g"]
     tier = ["", ""]
 

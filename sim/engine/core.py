@@ -44,7 +44,7 @@ from sim.policies.quota.base import Quota
 from sim.records import RunRecords
 from sim.scenario.market import Demand
 from sim.workload.demand import Willingness
-from sim.workload.jobs import JobTable
+from sim.workload.jobs import JobTable, filled
 
 
 class Engine:
@@ -107,15 +107,16 @@ class Engine:
         # when their last job ends; ``running`` merges the types' lists.
         self._running = RunningIndex(layout.gpus_per_node, len(layout.node_pod))
         self._running_merged: tuple[int, list[tuple[float, int, int]]] = (-1, [])
-        self.start_time = [math.nan] * n
-        self.end_time = [math.nan] * n
+        # Per-job times as arrays of floats if the table's are (jobs.py: 8 bytes, no float object).
+        self.start_time = filled(math.nan, n, jobs.submit)
+        self.end_time = filled(math.nan, n, jobs.submit)
         self.placements: list[Placement | None] = [None] * n
         # Copies of the same kind (a list, or an array of floats: jobs.py).
         self.work_left = jobs.duration[:]  # true seconds of work still to run
         self.estimate_left = jobs.requested[:]  # what the scheduler believes is left
         self.preemptions: dict[int, int] = {}
         self.segment_log = SegmentLog(self)  # every run segment, recorded as it ends
-        self._segment_start = [math.nan] * n
+        self._segment_start = filled(math.nan, n, jobs.submit)
         self._overhead = [0.0] * n  # restart overhead at the head of the current segment
         # (estimated end, start order, job) of each running job; its completion carries that
         # key, and one whose start order is no longer the job's is void (the segment was

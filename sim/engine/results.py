@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.cluster.state import Placement
 from sim.records import JobRecords, RunRecords, Segment, SegmentRows
-from sim.workload.jobs import compact
+from sim.workload.jobs import compact, filled
 
 if TYPE_CHECKING:
     from sim.engine.core import Engine
@@ -143,10 +143,13 @@ class SegmentLog:
         ]
         self.rate, self._charge = _price_functions(engine)  # the rate also prices jobs.csv's quotes
         # The Segment fields as columns (SegmentRows at the end): one list slot per field.
-        self.columns: tuple[list[Any], ...] = tuple([] for _ in Segment._fields)
+        columns: list[Any] = [[] for _ in Segment._fields]
+        for k in SEGMENT_TIMES:  # arrays of floats if the table's times are (no float object each)
+            columns[k] = filled(0.0, 0, jobs.submit)
+        self.columns: tuple[Any, ...] = tuple(columns)
         self.pods_of = [""] * n
         self.held = [0] * n
-        self.cost = [0.0] * n
+        self.cost = filled(0.0, n, jobs.submit)
 
     def record(
         self, job: int, start: float, end: float, placement: Placement, reason: str, overhead: float

@@ -39,6 +39,12 @@ def compact(column: Sequence[Any]) -> Sequence[Any]:
     return column
 
 
+def filled(value: float, n: int, like: Sequence[Any]) -> list[float] | array:
+    """``n`` times ``value``: an ``array("d")`` if ``like`` (a table's float column) is one, else a
+    list (so a table given with integer times keeps integer results, written as given)."""
+    return array("d", [value]) * n if isinstance(like, array) else [value] * n
+
+
 def floats(values: np.ndarray) -> array:
     """A numpy array of floats as an ``array("d")`` column (one copy, no float objects)."""
     column = array("d")
