@@ -9,7 +9,7 @@ its peak so far (``ru_maxrss``), and both per job.
     python benchmarks/memory.py --horizon 7d --horizon 365d
     python benchmarks/memory.py --scenario other.yaml --set scheduler=fifo
 
-A year of munich.yaml (about 9.7 million jobs) takes about 9 minutes and 6-7 GB.
+A year of munich.yaml (about 9.7 million jobs) takes 7-9 minutes and about 4.3 GB.
 """
 
 from __future__ import annotations
