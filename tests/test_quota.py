@@ -229,6 +229,11 @@ def test_kueue_rejects_unmatched_jobs_and_bad_params(tmp_path: Path) -> None:
     assert job.reason == "no ClusterQueue matches tier 'spot', class 'default', tenant 'w' (quota kueue)"
     with pytest.raises(PolicyError, match="reclaim_within_cohort' must be one of never, lower_priority, any"):
         run(tmp_path, "s,0,1,10,w,spot,0\n", kueue(a={"reclaim_within_cohort": "Always"}))
+    with pytest.raises(
+        PolicyError,
+        match=r"'cluster_queues.0.match.tiers' must be tiers \(reserved, on-demand, spot\) \(got 'gold'\)",
+    ):
+        run(tmp_path, "s,0,1,10,w,spot,0\n", kueue(a={"match": {"tiers": ["spot", "gold"]}}))
 
 
 # --- reserved_share --------------------------------------------------------------------------

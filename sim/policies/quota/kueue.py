@@ -14,7 +14,7 @@ from sim.policies import QUOTAS
 from sim.policies.quota.backlog import Backlog
 from sim.policies.quota.base import Quota, QuotaContext
 from sim.policies.quota.limits import check_gpus
-from sim.workload.jobs import JobTable
+from sim.workload.jobs import TIERS, JobTable
 
 RECLAIM = ("never", "lower_priority", "any")
 _KEYS = {
@@ -104,9 +104,13 @@ def parse_queue(index: int, spec: Any) -> ClusterQueue:
     cohort = spec.get("cohort")
     if cohort is not None and not isinstance(cohort, str):
         raise ValueError(f"'{where}.cohort' must be a name (got {cohort!r})")
+    tiers = _names(f"{where}.match.tiers", match.get("tiers"))
+    for tier in tiers or ():
+        if tier not in TIERS:  # no job could ever match it
+            raise ValueError(f"'{where}.match.tiers' must be tiers ({', '.join(TIERS)}) (got {tier!r})")
     return ClusterQueue(
         name=name,
-        tiers=_names(f"{where}.match.tiers", match.get("tiers")),
+        tiers=tiers,
         job_classes=_names(f"{where}.match.job_classes", match.get("job_classes")),
         tenants=_names(f"{where}.match.tenants", match.get("tenants")),
         cohort=cohort,
