@@ -1,13 +1,14 @@
-"""The job table: every submitted job, as columns of plain Python lists.
+"""The job table: every submitted job, as columns (Python lists, or arrays of floats).
 
 Columns rather than objects because the engine's hot loop indexes them by job number
-(a list index beats attribute access and numpy scalars there), and a million jobs stay
-small. Row ``i`` is job ``i``; rows are in queue order: submit time, ties in input order.
+(a list or array index beats attribute access and numpy scalars there), and a million
+jobs stay small. Row ``i`` is job ``i``; rows are in queue order: submit time, ties in input order.
 
 A float column (``FLOAT_COLUMNS``) holding only floats is kept as an ``array("d")`` once
-the workload is built (``compact``): 8 bytes a value instead of a list slot and a float
-object (a year of the Munich scenario has ten million jobs). One holding any int (a table
-built by hand through the API) stays a list, so its values are written as given.
+the workload is built (``JobTable.compact``; streams and service groups make them so):
+8 bytes a value instead of a list slot and a float object (a year of the Munich scenario
+has ten million jobs). One holding any int (a table built by hand through the API) stays
+a list, so its values are written as given.
 """
 
 from __future__ import annotations
