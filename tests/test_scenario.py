@@ -249,3 +249,21 @@ def test_override_that_creates_an_incomplete_level_is_reported_as_set(tmp_path: 
     assert error_of(write(tmp_path, MINIMAL), ("placement.params={}",)) == (
         "--set: placement.name: name is required"
     )
+
+
+PRIORITY = MINIMAL.replace("scheduler: easy", "scheduler:\n  name: priority\n  params: {bf_max_job_test: %s}")
+
+
+def test_a_bad_policy_parameter_set_inside_the_params_is_reported_as_set(tmp_path: Path) -> None:
+    """A policy refuses its params as a whole (located at ``params``): --set is blamed when the
+    file's own policy is accepted, and the file's line when the file's policy is refused too."""
+    rule = "scheduler 'priority': 'bf_max_job_test' must be an integer >= 1 or null for no bound (got 0)"
+    assert error_of(write(tmp_path, PRIORITY % 5), ("scheduler.params.bf_max_job_test=0",)) == (
+        f"--set: scheduler.params: {rule}"
+    )
+    # The file's policy is refused whatever --set changed elsewhere in it: the file's line.
+    path = write(tmp_path, PRIORITY % 0)
+    assert error_of(path, ("scheduler.params.priority_weight_age=1",)) == (
+        f"{path}:12: scheduler.params: {rule}"
+    )
+    assert error_of(path) == f"{path}:12: scheduler.params: {rule}"

@@ -16,13 +16,16 @@ import re
 import types
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import PolicyError, ScenarioError, show
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import PolicyRef, Scenario
+
+if TYPE_CHECKING:
+    from sim.policies.registry import Registry
 
 OVERRIDE_SOURCE = "--set"
 _override_error = functools.partial(ScenarioError, source=OVERRIDE_SOURCE)
@@ -211,6 +214,18 @@ def _build(
             return OVERRIDE_SOURCE, None
         return source, _line_of(field, lines)
 
+    def file_policy_is_fine(key: str) -> bool:
+        """Whether ``--set`` changed the policy at ``key`` and the file's own one is accepted: then
+        an error there (located only at its params) is the override's."""
+        if not any(o == key or o.startswith(key + ".") for o in overridden):
+            return False
+        try:
+            ref = PolicyRef.model_validate(original.get(key, Scenario.model_fields[key].default))
+            _registry(key).check(ref.name, ref.params)
+        except (ValidationError, PolicyError):
+            return False
+        return True
+
     context = {"base_dir": str(base_dir)} if base_dir is not None else {}
     try:
         scenario = Scenario.model_validate(data, context=context)
@@ -218,32 +233,41 @@ def _build(
         field, message = _explain(error.errors()[0], data)
         where, line = locate(field)
         raise ScenarioError(message, source=where, line=line, field=field or None) from None
-    _check_policies(scenario, lines, locate)
+    _check_policies(scenario, lines, locate, file_policy_is_fine)
     return scenario
 
 
-def _check_policies(
-    scenario: Scenario, lines: Mapping[str, int], locate: Callable[[str], tuple[str, int | None]]
-) -> None:
-    """Raise PolicyError, located at the scenario's key, for an unknown policy or parameter."""
+def _registry(key: str) -> Registry[Any]:
+    """The registry of the policies a scenario names at ``key`` (scheduler, placement, ...)."""
     from sim.policies import PLACEMENTS, PRICINGS, QUOTAS, SCHEDULERS
 
+    return {"scheduler": SCHEDULERS, "placement": PLACEMENTS, "pricing": PRICINGS, "quota": QUOTAS}[key]
+
+
+def _check_policies(
+    scenario: Scenario,
+    lines: Mapping[str, int],
+    locate: Callable[[str], tuple[str, int | None]],
+    overridden_only: Callable[[str], bool],
+) -> None:
+    """Raise PolicyError, located at the scenario's key, for an unknown policy or parameter
+    (at ``--set`` if ``overridden_only(key)``: the file's own policy there is fine)."""
     kinds = (
-        ("scheduler", SCHEDULERS, scenario.scheduler),
-        ("placement", PLACEMENTS, scenario.placement),
-        ("pricing", PRICINGS, scenario.pricing),
-        ("quota", QUOTAS, scenario.quota),
+        ("scheduler", scenario.scheduler),
+        ("placement", scenario.placement),
+        ("pricing", scenario.pricing),
+        ("quota", scenario.quota),
     )
-    for key, registry, ref in kinds:
+    for key, ref in kinds:
         try:
-            registry.check(ref.name, ref.params)
+            _registry(key).check(ref.name, ref.params)
         except PolicyError as error:
             # The registry names its own kind; the user wrote the scenario's key.
             rest = (error.field or "").partition(".")[2]
             field = f"{key}.{rest}" if rest else key
             if not rest and f"{key}.name" in lines:
                 field = f"{key}.name"
-            where, line = locate(field)
+            where, line = (OVERRIDE_SOURCE, None) if overridden_only(key) else locate(field)
             raise PolicyError(error.message, source=where, line=line, field=field) from None
 
 
