@@ -267,3 +267,13 @@ def test_a_bad_policy_parameter_set_inside_the_params_is_reported_as_set(tmp_pat
         f"{path}:12: scheduler.params: {rule}"
     )
     assert error_of(path) == f"{path}:12: scheduler.params: {rule}"
+
+
+def test_a_sweep_file_given_as_a_scenario_points_to_gpusim_sweep(tmp_path: Path) -> None:
+    """A sweep file (base and axes) read as a scenario says what it is, at its base line."""
+    sweep = "name: s\nbase: scenario.yaml\naxes:\n  scheduler: [easy, fifo]\n"
+    path = write(tmp_path, sweep, "sweep.yaml")
+    assert error_of(path) == (
+        f"{path}:2: base: a scenario has no base: this file is a sweep (base and axes); run it with"
+        " 'gpusim sweep' (got 'scenario.yaml')"
+    )

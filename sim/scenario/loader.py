@@ -202,6 +202,15 @@ def _build(
     if not isinstance(data, dict):
         got = "an empty document" if data is None else type(data).__name__
         raise ScenarioError(f"scenario must be a mapping of keys to values (got {got})", source=source)
+    if "cluster" not in data and "base" in data and ("axes" in data or "cells" in data):
+        grid = "axes" if "axes" in data else "cells"
+        raise ScenarioError(
+            f"a scenario has no base: this file is a sweep (base and {grid}); run it with"
+            f" 'gpusim sweep' (got {show(data['base'])})",
+            source=source,
+            line=_line_of("base", lines),
+            field="base",
+        )
     original, data = data, copy.deepcopy(data)
     overridden = []
     for text in overrides:
