@@ -223,7 +223,7 @@ def _build(
             return OVERRIDE_SOURCE, None
         return source, _line_of(field, lines)
 
-    def file_policy_is_fine(key: str) -> bool:
+    def blamed_on_set(key: str) -> bool:
         """Whether ``--set`` changed the policy at ``key`` and the file's own one is accepted: then
         an error there (located only at its params) is the override's."""
         if not any(o == key or o.startswith(key + ".") for o in overridden):
@@ -242,7 +242,7 @@ def _build(
         field, message = _explain(error.errors()[0], data)
         where, line = locate(field)
         raise ScenarioError(message, source=where, line=line, field=field or None) from None
-    _check_policies(scenario, lines, locate, file_policy_is_fine)
+    _check_policies(scenario, lines, locate, blamed_on_set)
     return scenario
 
 
@@ -257,17 +257,12 @@ def _check_policies(
     scenario: Scenario,
     lines: Mapping[str, int],
     locate: Callable[[str], tuple[str, int | None]],
-    overridden_only: Callable[[str], bool],
+    blamed_on_set: Callable[[str], bool],
 ) -> None:
     """Raise PolicyError, located at the scenario's key, for an unknown policy or parameter
-    (at ``--set`` if ``overridden_only(key)``: the file's own policy there is fine)."""
-    kinds = (
-        ("scheduler", scenario.scheduler),
-        ("placement", scenario.placement),
-        ("pricing", scenario.pricing),
-        ("quota", scenario.quota),
-    )
-    for key, ref in kinds:
+    (at ``--set`` if ``blamed_on_set(key)``: the file's own policy there is fine)."""
+    for key in ("scheduler", "placement", "pricing", "quota"):
+        ref: PolicyRef = getattr(scenario, key)
         try:
             _registry(key).check(ref.name, ref.params)
         except PolicyError as error:
@@ -276,7 +271,7 @@ def _check_policies(
             field = f"{key}.{rest}" if rest else key
             if not rest and f"{key}.name" in lines:
                 field = f"{key}.name"
-            where, line = (OVERRIDE_SOURCE, None) if overridden_only(key) else locate(field)
+            where, line = (OVERRIDE_SOURCE, None) if blamed_on_set(key) else locate(field)
             raise PolicyError(error.message, source=where, line=line, field=field) from None
 
 
