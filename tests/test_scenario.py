@@ -277,3 +277,110 @@ def test_a_sweep_file_given_as_a_scenario_points_to_gpusim_sweep(tmp_path: Path)
         f"{path}:2: base: a scenario has no base: this file is a sweep (base and axes); run it with"
         " 'gpusim sweep' (got 'scenario.yaml')"
     )
+
+
+TYPED = """\
+name: typed
+cluster:
+  pods:
+    - {name: a, nodes: 2, gpus_per_node: 8, gpu_type: B200}
+    - {name: b, nodes: 2, gpus_per_node: 4, gpu_type: RTXPRO6000}
+workload:
+  trace: {path: traces/kth.csv}
+quota:
+  name: kueue
+  params:
+    cluster_queues:
+      - name: q
+        nominal_quota: {B200: 8, %s: 4}
+"""
+
+
+def test_a_price_or_limit_for_a_gpu_type_the_cluster_lacks_is_refused(tmp_path: Path) -> None:
+    """A policy parameter or a per-type setting naming a GPU type the cluster lacks would
+    silently do nothing (a typo leaves the real type unlimited or at list price): refused,
+    at the file's line or at --set, naming the cluster's types."""
+    types = "(B200, RTXPRO6000)"
+    path = write(tmp_path, TYPED % "RTX")
+    assert error_of(path) == (
+        f"{path}:13: quota.params.cluster_queues.0.nominal_quota.RTX: RTX must be a GPU type of the "
+        f"cluster {types} (got 'RTX')"
+    )
+    fine = write(tmp_path, TYPED % "RTXPRO6000")
+    assert load_scenario(fine).quota.name == "kueue"
+    refused = {
+        "quota.params.cluster_queues.0.lending_limit.B2=4": "quota.params.cluster_queues.0.lending_limit.B2",
+        "quota={name: caps, params: {per_tenant: {B200: 8, H100: 8}}}": "quota.params.per_tenant.H100",
+        "quota={name: caps, params: {tenants: {t1: {H100: 8}}}}": "quota.params.tenants.t1.H100",
+        "quota={name: caps, params: {per_tier: {spot: {H100: 8}}}}": "quota.params.per_tier.spot.H100",
+        "pricing={name: tiered, params: {prices: {H100: 3}}}": "pricing.params.prices.H100",
+        "energy.power.H100.busy_w=700": "energy.power.H100",
+        "demand.reference_price.H100=3": "demand.reference_price.H100",
+    }
+    for override, field in refused.items():
+        gpu_type = field.rpartition(".")[2]
+        assert error_of(fine, (override,)) == (
+            f"--set: {field}: {gpu_type} must be a GPU type of the cluster {types} (got '{gpu_type}')"
+        )
+    # A limit on all types together ('*', a number) names no type.
+    assert load_scenario(fine, ("quota={name: caps, params: {per_tenant: 8, per_tier: {spot: {'*': 4}}}}",))
+
+
+SYNTHETIC = """\
+name: named
+horizon: 1d
+cluster:
+  pods:
+    - {name: a, nodes: 2, gpus_per_node: 8, gpu_type: B200}
+workload:
+  tenants:
+    - {name: sme, count: 12}
+    - {name: lab, count: 1, tier: spot}
+  synthetic:
+    streams:
+      - name: train
+        job_class: training
+        tenants: {sme: 1, lab: 1}
+        rate_per_hour: 1
+        duration: {median: 1h, sigma: 1}
+      - {name: misc, tenants: 3, rate_per_hour: 1, duration: {median: 1h, sigma: 1}}
+"""
+
+
+def test_a_tenant_or_job_class_no_job_can_have_is_refused(tmp_path: Path) -> None:
+    """Tenant names are zero-padded (sme-01): a cap on sme-1 would cap nobody. Names and kueue
+    patterns must match a tenant or class the workload can produce; a trace's are not checked."""
+    path = write(tmp_path, SYNTHETIC)
+    tenants = "(sme-01 .. sme-12, lab-01, misc-t0 .. misc-t2)"
+    refused = {
+        "quota={name: caps, params: {tenants: {sme-1: 4}}}": ("quota.params.tenants.sme-1", "sme-1 must be"),
+        "quota={name: kueue, params: {cluster_queues: [{name: q, match: {tenants: [lab-*, acme*]}}]}}": (
+            "quota.params.cluster_queues.0.match.tenants.1",
+            "pattern acme* must match",
+        ),
+    }
+    for override, (field, subject) in refused.items():
+        got = subject.split()[-3 if subject.startswith("pattern") else 0]
+        assert error_of(path, (override,)) == (
+            f"--set: {field}: {subject} a tenant of the workload {tenants} (got '{got}')"
+        )
+    kueue = "quota={name: kueue, params: {cluster_queues: [{name: q, match: {job_classes: [trainer*]}}]}}"
+    assert error_of(path, (kueue,)) == (
+        "--set: quota.params.cluster_queues.0.match.job_classes.0: pattern trainer* must match a job "
+        "class of the workload (training, batch) (got 'trainer*')"
+    )
+    demand = "demand={rules: [{job_class: inference, elasticity: 1}]}"
+    assert error_of(path, (demand,)) == (
+        "--set: demand.rules.0.job_class: job_class must be a job class of the workload (training, batch) "
+        "(got 'inference')"
+    )
+    accepted = (
+        "quota={name: caps, params: {tenants: {sme-01: 4, misc-t2: 8}}}",
+        "quota={name: kueue, params: {cluster_queues: [{name: q, match: {tenants: ['*-t?', lab-*]}}]}}",
+        "demand={rules: [{job_class: training, tier: spot, elasticity: 1}]}",
+    )
+    for override in accepted:
+        assert load_scenario(path, (override,))
+    # With a trace, tenants are known only once it is read: not checked at load.
+    trace = write(tmp_path, MINIMAL, "trace.yaml")
+    assert load_scenario(trace, ("quota={name: caps, params: {tenants: {anyone: 4}}}",))

@@ -15,10 +15,21 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sim.cluster.state import ClusterLayout, ClusterView, Placement
 from sim.workload.jobs import JobTable
+
+
+class Reference(NamedTuple):
+    """A name a policy's parameters give for a GPU type, tenant or job class, where they give
+    it (``prices.B200``), and whether it is a glob pattern (``sme-*``). The loader refuses
+    one that names nothing the scenario has: a typo there would silently do nothing."""
+
+    kind: str  # "gpu_type", "tenant" or "job_class"
+    path: str
+    name: str
+    pattern: bool = False
 
 
 class QueueView(Protocol):

@@ -13,6 +13,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from sim.units import parse_duration
 from sim.workload.trace_csv import LIMITS, MAX_SECONDS
 
+OVERRIDE_SOURCE = "--set"
+"""Where an error an override caused is located, instead of a file and line."""
+
 
 def _at_most_limit(seconds: float) -> float:
     if seconds > MAX_SECONDS:

@@ -14,20 +14,18 @@ import copy
 import functools
 import re
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import PolicyError, ScenarioError, show
-from sim.scenario.schema import PolicyRef, Scenario
+from sim.errors import ScenarioError, show
+from sim.scenario.base import OVERRIDE_SOURCE
+from sim.scenario.policy_checks import accepted_as_written, check_policies
+from sim.scenario.schema import Scenario
 
-if TYPE_CHECKING:
-    from sim.policies.registry import Registry
-
-OVERRIDE_SOURCE = "--set"
 _override_error = functools.partial(ScenarioError, source=OVERRIDE_SOURCE)
 # A policy given as a bare name can still be reached by ``--set scheduler.params.x=1``.
 _POLICY_KEYS = ("scheduler", "placement")
@@ -226,14 +224,8 @@ def _build(
     def blamed_on_set(key: str) -> bool:
         """Whether ``--set`` changed the policy at ``key`` and the file's own one is accepted: then
         an error there (located only at its params) is the override's."""
-        if not any(o == key or o.startswith(key + ".") for o in overridden):
-            return False
-        try:
-            ref = PolicyRef.model_validate(original.get(key, Scenario.model_fields[key].default))
-            _registry(key).check(ref.name, ref.params)
-        except (ValidationError, PolicyError):
-            return False
-        return True
+        changed = any(o == key or o.startswith(key + ".") for o in overridden)
+        return changed and accepted_as_written(original, key)
 
     context = {"base_dir": str(base_dir)} if base_dir is not None else {}
     try:
@@ -242,37 +234,8 @@ def _build(
         field, message = _explain(error.errors()[0], data)
         where, line = locate(field)
         raise ScenarioError(message, source=where, line=line, field=field or None) from None
-    _check_policies(scenario, lines, locate, blamed_on_set)
+    check_policies(scenario, lines, locate, blamed_on_set)
     return scenario
-
-
-def _registry(key: str) -> Registry[Any]:
-    """The registry of the policies a scenario names at ``key`` (scheduler, placement, ...)."""
-    from sim.policies import PLACEMENTS, PRICINGS, QUOTAS, SCHEDULERS
-
-    return {"scheduler": SCHEDULERS, "placement": PLACEMENTS, "pricing": PRICINGS, "quota": QUOTAS}[key]
-
-
-def _check_policies(
-    scenario: Scenario,
-    lines: Mapping[str, int],
-    locate: Callable[[str], tuple[str, int | None]],
-    blamed_on_set: Callable[[str], bool],
-) -> None:
-    """Raise PolicyError, located at the scenario's key, for an unknown policy or parameter
-    (at ``--set`` if ``blamed_on_set(key)``: the file's own policy there is fine)."""
-    for key in ("scheduler", "placement", "pricing", "quota"):
-        ref: PolicyRef = getattr(scenario, key)
-        try:
-            _registry(key).check(ref.name, ref.params)
-        except PolicyError as error:
-            # The registry names its own kind; the user wrote the scenario's key.
-            rest = (error.field or "").partition(".")[2]
-            field = f"{key}.{rest}" if rest else key
-            if not rest and f"{key}.name" in lines:
-                field = f"{key}.name"
-            where, line = (OVERRIDE_SOURCE, None) if blamed_on_set(key) else locate(field)
-            raise PolicyError(error.message, source=where, line=line, field=field) from None
 
 
 def _caused_by(field: str, override: str, original: Mapping[str, Any]) -> bool:

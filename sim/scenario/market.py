@@ -11,6 +11,7 @@ import math
 from pydantic import Field, model_validator
 
 from sim.scenario.base import Duration, Model, Name
+from sim.scenario.workload import Tier
 
 # On-demand list prices, EUR per GPU-hour: the middle of the public ranges (B200 5-8,
 # RTX PRO 6000 2-3). Types not listed cost ``OTHER_PRICE``.
@@ -29,7 +30,7 @@ class DemandRule(Model):
     ``demand.max_defer``, for a moment its price is within its willingness.
     """
 
-    tier: str | None = Field(default=None, description="tier the rule applies to (default any)")
+    tier: Tier | None = Field(default=None, description="tier the rule applies to (default any)")
     job_class: str | None = Field(default=None, description="job class the rule applies to (default any)")
     elasticity: float = Field(gt=0, le=100, description="price elasticity of demand (>0)")
     deferrable: float = Field(

@@ -115,6 +115,10 @@ class Cluster(Model):
                 seen.add(name)
         return self
 
+    def gpu_types(self) -> list[str]:
+        """The cluster's GPU types, sorted."""
+        return sorted({self.pod_hardware(pod)[0] for pod in self.pods})
+
     def pod_hardware(self, pod: Pod) -> tuple[str, int]:
         """(gpu_type, gpus_per_node) of a pod, inline or through its node type."""
         if pod.node_type is not None:
@@ -236,8 +240,11 @@ class Scenario(Model):
 
     @model_validator(mode="after")
     def _gpu_types_exist(self) -> Scenario:
-        types = {self.cluster.pod_hardware(pod)[0] for pod in self.cluster.pods}
+        types = self.cluster.gpu_types()
         named = self.workload.gpu_type_fields() + [(f"cluster.speed.{t}", t) for t in self.cluster.speed]
+        named += [(f"energy.power.{t}", t) for t in self.energy.power]
+        if self.demand is not None:
+            named += [(f"demand.reference_price.{t}", t) for t in self.demand.reference_price]
         synthetic = self.workload.synthetic
         if synthetic is not None and synthetic.arrivals_for is None and self.horizon is None:
             raise ValueError("horizon must be set when workload.synthetic.arrivals_for is not (got neither)")
@@ -254,7 +261,19 @@ class Scenario(Model):
         for where, gpu_type in named:
             if gpu_type not in types:
                 raise ValueError(
-                    f"{where} must be a GPU type of the cluster ({', '.join(sorted(types))}) "
-                    f"(got {gpu_type!r})"
+                    f"{where} must be a GPU type of the cluster ({', '.join(types)}) (got {gpu_type!r})"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _job_classes_exist(self) -> Scenario:
+        classes = self.workload.possible_job_classes()
+        if classes is None or self.demand is None:
+            return self
+        for index, rule in enumerate(self.demand.rules):
+            if rule.job_class is not None and rule.job_class not in classes:
+                raise ValueError(
+                    f"demand.rules.{index}.job_class must be a job class of the workload "
+                    f"({', '.join(classes)}) (got {rule.job_class!r})"
                 )
         return self

@@ -335,6 +335,35 @@ class Workload(Model):
             raise ValueError(f"stream and service group names must be unique (got {labels} at {streams})")
         return self
 
+    def possible_tenants(self) -> list[str] | None:
+        """Every tenant a job can have, in order of the streams and service groups (a tenant
+        group's ``<group>-<rank>``, a stream's anonymous ``<stream>-tNN``); None with a trace,
+        whose tenants are unknown until it is read."""
+        from sim.workload.tenants import anonymous_names, tenant_names
+
+        if self.trace is not None:
+            return None
+        by_name = {group.name: group for group in self.tenants}
+        names: dict[str, None] = {}
+        for user in self._users():
+            if isinstance(user.tenants, int):
+                names.update(dict.fromkeys(anonymous_names(user.name, user.tenants)))
+            else:
+                for group in user.tenants:
+                    names.update(dict.fromkeys(tenant_names(by_name[group])))
+        return list(names)
+
+    def possible_job_classes(self) -> list[str] | None:
+        """Every job class a job can have (inference replicas are ``inference``); None with a trace."""
+        if self.trace is not None:
+            return None
+        classes = [stream.job_class for stream in self.synthetic.streams] if self.synthetic else []
+        return list(dict.fromkeys(classes + ["inference"] * bool(self.inference)))
+
+    def _users(self) -> list[Stream | ServiceGroup]:
+        streams: list[Stream | ServiceGroup] = list(self.synthetic.streams) if self.synthetic else []
+        return streams + list(self.inference)
+
     def gpu_type_fields(self) -> list[tuple[str, str]]:
         """(dotted path, GPU type) of every GPU type the workload names, for checking."""
         named: list[tuple[str, str | list[str] | None]] = [

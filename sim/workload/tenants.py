@@ -24,6 +24,12 @@ def tenant_names(group: TenantGroup) -> list[str]:
     return [f"{group.name}-{rank:0{width}d}" for rank in range(1, group.count + 1)]
 
 
+def anonymous_names(prefix: str, count: int) -> list[str]:
+    """The ``count`` anonymous tenants of a stream or service group: ``<prefix>-tNN``, from 0."""
+    width = len(str(count))
+    return [f"{prefix}-t{k:0{width}d}" for k in range(count)]
+
+
 def activity(group: TenantGroup) -> np.ndarray:
     """Each tenant's probability of being the submitter of one of the group's jobs: k^-skew, normalised."""
     weights = np.arange(1, group.count + 1, dtype=float) ** -group.skew
@@ -43,8 +49,7 @@ def draw_tenants(
     per arrival mapped through the group's cumulative activity (inverse CDF).
     """
     if isinstance(shares, int):
-        width = len(str(shares))
-        names = [f"{anonymous_prefix}-t{k:0{width}d}" for k in range(shares)]
+        names = anonymous_names(anonymous_prefix, shares)
         picks = rng.integers(0, shares, n).tolist()
         return [names[k] for k in picks], [DEFAULT_TIER] * n
     by_name = {group.name: group for group in groups}

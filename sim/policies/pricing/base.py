@@ -19,6 +19,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 
+from sim.policies.base import Reference
 from sim.scenario.market import LIST_PRICES, OTHER_PRICE
 from sim.workload.calendar import Calendar
 from sim.workload.jobs import TIERS
@@ -62,9 +63,15 @@ class Pricing(ABC):
         discounts: Mapping[str, float] | None = None,
         other_price: float = OTHER_PRICE,
     ) -> None:
-        self.prices = {**LIST_PRICES, **_check_prices(prices or {}, "prices")}
+        given = _check_prices(prices or {}, "prices")
+        self.prices = {**LIST_PRICES, **given}
+        self._given_types = tuple(given)
         self.other_price = _check_price("other_price", other_price)
         self.discounts = _check_discounts(discounts or {})
+
+    def references(self) -> list[Reference]:
+        """The GPU types the given prices name (a price for a type the cluster lacks is never used)."""
+        return [Reference("gpu_type", f"prices.{gpu_type}", gpu_type) for gpu_type in self._given_types]
 
     def bind(self, calendar: Calendar, gpu_types: Sequence[str]) -> None:
         """Called once before a run with the scenario's calendar and the cluster's GPU types."""

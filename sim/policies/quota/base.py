@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from sim.cluster.state import ClusterLayout
+from sim.policies.base import Reference
 from sim.workload.jobs import JobTable
 
 
@@ -49,6 +50,11 @@ class Quota(ABC):
 
     name: str = ""
     admits_all: bool = False  # True: the engine queues jobs on arrival and never asks
+
+    def references(self) -> list[Reference]:
+        """The GPU types, tenants and job classes the parameters name (checked at load: a
+        limit on something the scenario lacks limits nothing)."""
+        return []
 
     def bind(self, layout: ClusterLayout, jobs: JobTable) -> None:
         """Called once before a run (precompute each job's accounts)."""

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from sim.cluster.state import ClusterLayout
 from sim.policies import QUOTAS
+from sim.policies.base import Reference
 from sim.policies.quota.base import Quota, QuotaContext
 from sim.policies.quota.limits import ALL_TYPES, Usage, check_limit, limit_for
 from sim.workload.jobs import TIERS, JobTable
@@ -51,6 +52,19 @@ class Caps(Quota):
         self._waiting: dict[str, list[int]] = {}  # tenant -> pending jobs (may hold admitted ones)
         self._to_try: set[str] = set()  # tenants whose pending jobs need a look
         self._new: list[int] = []
+
+    def references(self) -> list[Reference]:
+        named = [Reference("tenant", f"tenants.{tenant}", tenant) for tenant in self.tenant_limits]
+        limits = [("per_tenant", self.per_tenant)]
+        limits += [(f"tenants.{tenant}", limit) for tenant, limit in self.tenant_limits.items()]
+        limits += [(f"per_tier.{tier}", limit) for tier, limit in self.tier_limits.items()]
+        named += [
+            Reference("gpu_type", f"{where}.{t}", t)
+            for where, limit in limits
+            for t in limit
+            if t != ALL_TYPES
+        ]
+        return named
 
     def bind(self, layout: ClusterLayout, jobs: JobTable) -> None:
         self.layout, self.jobs = layout, jobs

@@ -11,6 +11,7 @@ from typing import Any
 
 from sim.cluster.state import ClusterLayout
 from sim.policies import QUOTAS
+from sim.policies.base import Reference
 from sim.policies.quota.backlog import Backlog
 from sim.policies.quota.base import Quota, QuotaContext
 from sim.policies.quota.limits import check_gpus
@@ -185,6 +186,26 @@ class Kueue(Quota):
         self._dirty: set[str] = set()  # cohorts (or lone queue names) with quota freed
         self._new: list[int] = []
         self._requeued: dict[int, float] = {}  # evicted job -> when, for its place in line
+
+    def references(self) -> list[Reference]:
+        named = []
+        for index, queue in enumerate(self.queues):
+            where = f"cluster_queues.{index}"
+            for key, per_type in (
+                ("nominal_quota", queue.nominal),
+                ("borrowing_limit", queue.borrowing_limit),
+                ("lending_limit", queue.lending_limit),
+            ):
+                named += [Reference("gpu_type", f"{where}.{key}.{t}", t) for t in per_type]
+            for kind, key, patterns in (
+                ("tenant", "tenants", queue.tenants),
+                ("job_class", "job_classes", queue.job_classes),
+            ):
+                named += [
+                    Reference(kind, f"{where}.match.{key}.{k}", p, pattern=True)
+                    for k, p in enumerate(patterns or ())
+                ]
+        return named
 
     def bind(self, layout: ClusterLayout, jobs: JobTable) -> None:
         self.layout, self.jobs = layout, jobs
