@@ -311,7 +311,7 @@ def test_a_price_or_limit_for_a_gpu_type_the_cluster_lacks_is_refused(tmp_path: 
     refused = {
         "quota.params.cluster_queues.0.lending_limit.B2=4": "quota.params.cluster_queues.0.lending_limit.B2",
         "quota={name: caps, params: {per_tenant: {B200: 8, H100: 8}}}": "quota.params.per_tenant.H100",
-        "quota={name: caps, params: {tenants: {t1: {H100: 8}}}}": "quota.params.tenants.t1.H100",
+        "quota={name: caps, params: {tenants: {default: {H100: 8}}}}": "quota.params.tenants.default.H100",
         "quota={name: caps, params: {per_tier: {spot: {H100: 8}}}}": "quota.params.per_tier.spot.H100",
         "pricing={name: tiered, params: {prices: {H100: 3}}}": "pricing.params.prices.H100",
         "energy.power.H100.busy_w=700": "energy.power.H100",
@@ -349,7 +349,7 @@ workload:
 
 def test_a_tenant_or_job_class_no_job_can_have_is_refused(tmp_path: Path) -> None:
     """Tenant names are zero-padded (sme-01): a cap on sme-1 would cap nobody. Names and kueue
-    patterns must match a tenant or class the workload can produce; a trace's are not checked."""
+    patterns must match a tenant or class the workload can produce, a trace's included."""
     path = write(tmp_path, SYNTHETIC)
     tenants = "(sme-01 .. sme-12, lab-01, misc-t0 .. misc-t2)"
     refused = {
@@ -381,6 +381,12 @@ def test_a_tenant_or_job_class_no_job_can_have_is_refused(tmp_path: Path) -> Non
     )
     for override in accepted:
         assert load_scenario(path, (override,))
-    # With a trace, tenants are known only once it is read: not checked at load.
+    # A trace's tenants and classes count too; it is read when a policy names some.
     trace = write(tmp_path, MINIMAL, "trace.yaml")
-    assert load_scenario(trace, ("quota={name: caps, params: {tenants: {anyone: 4}}}",))
+    (tmp_path / "traces" / "kth.csv").write_text(
+        "job_id,submit_time,gpus,duration,tenant\n1,0,4,3600,alice\n"
+    )
+    assert load_scenario(trace, ("quota={name: caps, params: {tenants: {alice: 4}}}",))
+    assert error_of(trace, ("quota={name: caps, params: {tenants: {alicia: 4}}}",)) == (
+        "--set: quota.params.tenants.alicia: alicia must be a tenant of the workload (alice) (got 'alicia')"
+    )

@@ -53,14 +53,14 @@ def check_policies(
     """Raise PolicyError, located at the scenario's key, for an unknown policy or a parameter it
     refuses (at ``--set`` if ``blamed_on_set(key)``: the file's own policy there is fine), or
     for a GPU type the cluster lacks, a tenant or job class no job can have (a pattern: that
-    matches none). Tenants and classes are not checked with a trace: it is not read yet."""
-    # Made on first use: a workload's tenant groups may name millions of tenants.
+    matches none); a trace is read for its tenants and classes only when a policy names some."""
+    # Made on first use: tenant groups may name millions of tenants, and a trace is read.
     sources = {
         "gpu_type": scenario.cluster.gpu_types,
-        "tenant": scenario.workload.possible_tenants,
-        "job_class": scenario.workload.possible_job_classes,
+        "tenant": lambda: _with_trace(scenario, "tenant", scenario.workload.possible_tenants()),
+        "job_class": lambda: _with_trace(scenario, "job_class", scenario.workload.possible_job_classes()),
     }
-    names: dict[str, list[str] | None] = {}
+    names: dict[str, list[str]] = {}
     for key in POLICY_KEYS:
         ref: PolicyRef = getattr(scenario, key)
         try:
@@ -77,11 +77,21 @@ def check_policies(
             if named.kind not in names:
                 names[named.kind] = sources[named.kind]()
             known = names[named.kind]
-            if known is None or _matches(named, known):
+            if _matches(named, known):
                 continue
             field = f"{key}.params.{named.path}"
             where, line = locate(field)
             raise PolicyError(_unknown(named, known), source=where, line=line, field=field)
+
+
+def _with_trace(scenario: Scenario, column: str, names: list[str]) -> list[str]:
+    """``names`` after the trace's values of ``column`` (``tenant``, ``job_class``), if it has one."""
+    if scenario.workload.trace is None:
+        return names
+    from sim.workload.build import read_scenario_trace
+
+    jobs = read_scenario_trace(scenario.workload.trace).jobs
+    return list(dict.fromkeys([*getattr(jobs, column), *names]))
 
 
 def _matches(ref: Reference, known: list[str]) -> bool:

@@ -267,9 +267,9 @@ class Scenario(Model):
 
     @model_validator(mode="after")
     def _job_classes_exist(self) -> Scenario:
+        if self.demand is None or self.workload.trace is not None:
+            return self  # a trace's classes are known only once it is read
         classes = self.workload.possible_job_classes()
-        if classes is None or self.demand is None:
-            return self
         for index, rule in enumerate(self.demand.rules):
             if rule.job_class is not None and rule.job_class not in classes:
                 raise ValueError(

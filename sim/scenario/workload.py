@@ -335,14 +335,11 @@ class Workload(Model):
             raise ValueError(f"stream and service group names must be unique (got {labels} at {streams})")
         return self
 
-    def possible_tenants(self) -> list[str] | None:
-        """Every tenant a job can have, in order of the streams and service groups (a tenant
-        group's ``<group>-<rank>``, a stream's anonymous ``<stream>-tNN``); None with a trace,
-        whose tenants are unknown until it is read."""
+    def possible_tenants(self) -> list[str]:
+        """Every tenant a stream's or service's job can have, in their order (a tenant group's
+        ``<group>-<rank>``, a stream's anonymous ``<stream>-tNN``); a trace's come on top."""
         from sim.workload.tenants import anonymous_names, tenant_names
 
-        if self.trace is not None:
-            return None
         by_name = {group.name: group for group in self.tenants}
         names: dict[str, None] = {}
         for user in self._users():
@@ -353,10 +350,9 @@ class Workload(Model):
                     names.update(dict.fromkeys(tenant_names(by_name[group])))
         return list(names)
 
-    def possible_job_classes(self) -> list[str] | None:
-        """Every job class a job can have (inference replicas are ``inference``); None with a trace."""
-        if self.trace is not None:
-            return None
+    def possible_job_classes(self) -> list[str]:
+        """Every job class a stream's or service's job can have (replicas are ``inference``); a
+        trace's come on top."""
         classes = [stream.job_class for stream in self.synthetic.streams] if self.synthetic else []
         return list(dict.fromkeys(classes + ["inference"] * bool(self.inference)))
 
