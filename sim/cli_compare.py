@@ -75,6 +75,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         warmup = parse_duration(args.warmup)
     except ValueError as error:
         raise UserError(f"--warmup must be a duration such as 6h or 1d ({error})", field="--warmup") from None
+    end = scenario.horizon or scenario.arrival_window()
+    if end is not None and warmup >= end:
+        raise UserError(
+            f"--warmup must be shorter than the horizon, or no job is measured (got {warmup:g} s for a "
+            f"horizon of {end:g} s)",
+            field="--warmup",
+        )
     variants = make_variants(schedulers, vary)
     out = Path(args.out) if args.out else results_dir(scenario.name, prefix="compare-")
     bar = None

@@ -9,11 +9,12 @@ import pytest
 
 from sim.cli import main
 from sim.cluster.state import ClusterLayout
-from sim.errors import ScenarioError
-from sim.scenario import scenario_from_data
+from sim.errors import PolicyError, ScenarioError
+from sim.scenario import load_scenario, scenario_from_data
 from sim.workload.build import build_workload
 from sim.workload.trace_csv import MAX_SECONDS
 
+MUNICH = Path(__file__).parent.parent / "scenarios" / "munich.yaml"
 POOL = {"pods": [{"name": "p", "nodes": 4, "gpus_per_node": 8, "gpu_type": "g"}]}
 
 
@@ -63,3 +64,60 @@ def test_gpu_counts_of_a_stream_at_most_a_billion() -> None:
     data = {"name": "big", "cluster": POOL, "workload": {"synthetic": {"streams": [stream]}}}
     with pytest.raises(ScenarioError, match=r"gpus must map counts from 1 to 1,000,000,000 to weights"):
         scenario_from_data(data)
+
+
+def _error(overrides: tuple[str, ...]) -> str:
+    with pytest.raises((ScenarioError, PolicyError)) as caught:
+        load_scenario(MUNICH, overrides)
+    return str(caught.value)
+
+
+def test_settings_that_would_exhaust_memory_or_never_end_are_one_line() -> None:
+    """Found by probing (each was a MemoryError, a math domain error or a run that never
+    ended): a stream's jobs at its peak rate, the autoscaler's and dynamic pricing's steps."""
+    rate = ("workload.synthetic.streams.0.load=null", "workload.synthetic.streams.0.rate_per_hour=1e9")
+    # Located at the stream (the file's line): the rule weighs all of its settings.
+    assert _error(rate).endswith(
+        ":29: workload.synthetic.streams.0: the streams must bring at most 50,000,000 jobs at their peak "
+        "rate (got about 1.3e+12, 1.3e+12 from this one)"
+    )
+    assert _error(("workload.synthetic.streams.0.duration.max=0",)) == (
+        "--set: workload.synthetic.streams.0.duration.max: max must be > 0 (got 0)"
+    )
+    assert _error(("workload.inference.0.autoscaler.interval=1",)) == (
+        "--set: workload.inference.0.autoscaler.interval: interval must be at least the services' window / "
+        "1,000,000 = 2.4192 s (got 1 s for 2.4192e+06 s)"
+    )
+    assert _error(("pricing={name: dynamic, params: {interval: 2}}",)) == (
+        "--set: pricing.params.interval: interval must be at least horizon / 1,000,000 = 2.4192 s "
+        "(got 2 s for a horizon of 2.4192e+06 s)"
+    )
+    assert _error(("workload.inference.0.slo.latency=0",)) == (
+        "--set: workload.inference.0.slo.latency: latency must be > 0 (got 0)"
+    )
+    assert _error(("scheduler={name: tiresias, params: {thresholds: '36'}}",)) == (
+        "--set: scheduler.params: scheduler 'tiresias': 'thresholds' must be a list of GPU-seconds (got '36')"
+    )
+    # Just inside the limits: the default munich month, an interval of 3 s.
+    assert load_scenario(MUNICH, ("workload.inference.0.autoscaler.interval=3",)).horizon == 28 * 86400
+
+
+def test_a_warmup_past_the_horizon_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every metric would be empty: compare and sweep say so instead of printing dashes."""
+    out = str(tmp_path / "c")
+    args = ["compare", str(MUNICH), "--schedulers", "easy,fifo", "--warmup", "1d", "--set", "horizon=2h"]
+    assert main([*args, "--out", out, "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        "gpusim: --warmup: --warmup must be shorter than the horizon, or no job is measured (got 86400 s "
+        "for a horizon of 7200 s)\n"
+    )
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        f"name: s\nbase: {MUNICH}\nset: {{horizon: 2h}}\naxes:\n  scheduler: [easy, fifo]\nwarmup: 3h\n"
+    )
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "s"), "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        f"gpusim: {sweep}:6: warmup: warmup must be shorter than the horizon, or no job is measured "
+        "(got 10800 s for scheduler=easy, whose horizon is 7200 s)\n"
+    )
+    assert not (tmp_path / "c").exists() and not (tmp_path / "s").exists()

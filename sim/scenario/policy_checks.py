@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from sim.errors import PolicyError, show
 from sim.scenario.base import OVERRIDE_SOURCE
-from sim.scenario.schema import PolicyRef, Scenario
+from sim.scenario.schema import MAX_SAMPLES, PolicyRef, Scenario
 
 if TYPE_CHECKING:
     from sim.policies.base import Reference
@@ -73,6 +73,17 @@ def check_policies(
                 field = f"{key}.name"
             where, line = (OVERRIDE_SOURCE, None) if blamed_on_set(key) else locate(field)
             raise PolicyError(error.message, source=where, line=line, field=field) from None
+        interval = getattr(policy, "interval", None)
+        if interval and scenario.horizon and scenario.horizon / interval > MAX_SAMPLES:
+            field = f"{key}.params.interval"
+            where, line = locate(field)
+            raise PolicyError(
+                f"interval must be at least horizon / {MAX_SAMPLES:,} = {scenario.horizon / MAX_SAMPLES:g} s "
+                f"(got {interval:g} s for a horizon of {scenario.horizon:g} s)",
+                source=where,
+                line=line,
+                field=field,
+            )
         for named in getattr(policy, "references", list)():
             if named.kind not in names:
                 names[named.kind] = sources[named.kind]()

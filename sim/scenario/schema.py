@@ -132,6 +132,8 @@ MIN_SAMPLE_INTERVAL = 1.0
 """Shortest sample interval, seconds."""
 MAX_SAMPLES = 1_000_000
 """Most samples a run with a horizon may take (horizon / sample_interval): a year every 31.5 s."""
+MAX_JOBS = 50_000_000
+"""Most jobs the synthetic streams may bring, by their peak rate (about 23 GB at 0.46 KB a job)."""
 
 
 class Metrics(Model):
@@ -262,6 +264,43 @@ class Scenario(Model):
             if gpu_type not in types:
                 raise ValueError(
                     f"{where} must be a GPU type of the cluster ({', '.join(types)}) (got {gpu_type!r})"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _workload_fits(self) -> Scenario:
+        """Refuse streams that would bring more than MAX_JOBS jobs (a duration's unit left out
+        of ``median`` under ``load`` makes 60x as many) and services whose autoscaler would take
+        more than MAX_SAMPLES steps: they would exhaust memory instead of running."""
+        from sim.cluster.state import ClusterLayout
+        from sim.workload.synthetic import arrival_rate, mean_array_size, profile_array
+
+        window = self.arrival_window()
+        synthetic = self.workload.synthetic
+        if synthetic is not None and window:
+            layout = ClusterLayout.from_scenario(self.cluster)
+            fallback = self.workload.default_gpu_type or layout.pods[0].gpu_type
+            jobs = []
+            for spec in synthetic.streams:
+                named = spec.gpu_type or fallback
+                rate = arrival_rate(spec, layout, named if isinstance(named, str) else named[0])
+                peak = float(profile_array(spec.profile).max())
+                jobs.append(rate * peak * window * mean_array_size(spec))
+            if sum(jobs) > MAX_JOBS:
+                worst = max(range(len(jobs)), key=jobs.__getitem__)
+                raise ValueError(
+                    f"workload.synthetic.streams.{worst}: the streams must bring at most {MAX_JOBS:,} jobs "
+                    f"at their peak rate (got about {sum(jobs):.3g}, {jobs[worst]:.3g} from this one)"
+                )
+        service_window = self.service_window()
+        for index, group in enumerate(self.workload.inference):
+            steps = (service_window or 0.0) / group.autoscaler.interval
+            if steps > MAX_SAMPLES:
+                where = f"workload.inference.{index}.autoscaler.interval"
+                raise ValueError(
+                    f"{where}: interval must be at least the services' window / {MAX_SAMPLES:,} = "
+                    f"{service_window / MAX_SAMPLES:g} s "
+                    f"(got {group.autoscaler.interval:g} s for {service_window:g} s)"
                 )
         return self
 

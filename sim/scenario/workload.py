@@ -78,11 +78,11 @@ class Lognormal(Model):
     sigma: float = Field(ge=0, le=10)
     max: Duration | None = None
 
-    @field_validator("median")
+    @field_validator("median", "max")
     @classmethod
-    def _positive(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError("median must be > 0")
+    def _positive(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError(f"{info.field_name} must be > 0")
         return value
 
 
@@ -262,6 +262,13 @@ class Slo(Model):
     latency: Duration = Field(default=5.0)
     target: float = Field(default=0.95, gt=0, le=1)
 
+    @field_validator("latency")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("latency must be > 0")
+        return value
+
 
 class ServiceGroup(Model):
     """``services`` inference services alike in law: each an SME's model behind an autoscaler.
@@ -329,6 +336,8 @@ class Workload(Model):
                             f"{where}.tenants must name groups of workload.tenants ({', '.join(names)}) "
                             f"(got {group!r})"
                         )
+        # Groups written out but drawn by no stream or service: every job would have the
+        # streams' anonymous on-demand tenants, and the groups' tiers would do nothing.
         streams = [name for name, _ in users]
         labels = [u.name for _, u in users]
         if len(set(labels)) != len(labels):

@@ -100,6 +100,15 @@ def make_plan(sweep: SweepSource) -> Plan:
     axes = list(dict.fromkeys(s.path for point in points for s in point))
     load = _base_loader(sweep)
     scenarios = [_resolve(sweep, load, [*common, *point]) for point in points]
+    for scenario, point in zip(scenarios, points, strict=True):
+        end = scenario.horizon or scenario.arrival_window()
+        if end is not None and spec.warmup >= end:
+            cell = ", ".join(f"{s.path}={s.value}" for s in point) or "every cell"
+            raise sweep.error(
+                ("warmup",),
+                f"warmup must be shorter than the horizon, or no job is measured "
+                f"(got {spec.warmup:g} s for {cell}, whose horizon is {end:g} s)",
+            )
     runs: list[Run] = []
     for index, scenario in enumerate(scenarios):
         data = scenario.model_dump(mode="json")

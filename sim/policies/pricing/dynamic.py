@@ -56,15 +56,19 @@ class Dynamic(Pricing):
         if signal not in SIGNALS:
             raise ValueError(f"'signal' must be one of {', '.join(SIGNALS)} (got {signal!r})")
         self.signal = signal
-        rule = f"'interval' must be seconds > 0 or a duration like '15m', '1h' (got {interval!r})"
+        # At least a second, as metrics.sample_interval: each interval is an engine event.
+        rule = f"'interval' must be seconds >= 1 or a duration like '15m', '1h' (got {interval!r})"
         try:
             seconds = parse_duration(interval)
         except ValueError:
             raise ValueError(rule) from None
-        if seconds <= 0:
+        if not seconds >= 1:
             raise ValueError(rule)
         self.interval = seconds
         self.target = _number(target, "target", 0.0)
+        if signal == "utilisation" and self.target > 1:
+            rule = "must be a busy share in [0, 1] with signal utilisation"
+            raise ValueError(f"'target' {rule} (got {target!r})")
         self.sensitivity = _number(sensitivity, "sensitivity", 0.0)
         self.min_factor = _number(min_factor, "min_factor", 0.0)
         self.max_factor = _number(max_factor, "max_factor", 0.0)

@@ -32,6 +32,8 @@ class Tiresias(Scheduler):
         self, *, thresholds: Sequence[float] = (3600.0, 36000.0), promote_after: float | str = 86400.0
     ) -> None:
         try:
+            if isinstance(thresholds, str | bytes):  # '36' would read as [3, 6]
+                raise TypeError
             self.thresholds = [float(t) for t in thresholds]
         except (TypeError, ValueError):
             raise ValueError(f"'thresholds' must be a list of GPU-seconds (got {thresholds!r})") from None
