@@ -273,17 +273,19 @@ class Scenario(Model):
         of ``median`` under ``load`` makes 60x as many) and services whose autoscaler would take
         more than MAX_SAMPLES steps: they would exhaust memory instead of running."""
         from sim.cluster.state import ClusterLayout
+        from sim.workload.build import default_gpu_type, gpu_type_text
         from sim.workload.synthetic import arrival_rate, mean_array_size, profile_array
 
         window = self.arrival_window()
         synthetic = self.workload.synthetic
         if synthetic is not None and window:
             layout = ClusterLayout.from_scenario(self.cluster)
-            fallback = self.workload.default_gpu_type or layout.pods[0].gpu_type
+            fallback = default_gpu_type(self, layout)
             jobs = []
             for spec in synthetic.streams:
-                named = spec.gpu_type or fallback
-                rate = arrival_rate(spec, layout, named if isinstance(named, str) else named[0])
+                # The type the stream's load is sized on, as the generator takes it.
+                first_type = gpu_type_text(spec.gpu_type, fallback).split("|")[0]
+                rate = arrival_rate(spec, layout, first_type)
                 peak = float(profile_array(spec.profile).max())
                 jobs.append(rate * peak * window * mean_array_size(spec))
             if sum(jobs) > MAX_JOBS:

@@ -336,8 +336,6 @@ class Workload(Model):
                             f"{where}.tenants must name groups of workload.tenants ({', '.join(names)}) "
                             f"(got {group!r})"
                         )
-        # Groups written out but drawn by no stream or service: every job would have the
-        # streams' anonymous on-demand tenants, and the groups' tiers would do nothing.
         streams = [name for name, _ in users]
         labels = [u.name for _, u in users]
         if len(set(labels)) != len(labels):
