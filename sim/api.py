@@ -215,6 +215,7 @@ def run(
     from sim.metrics.columns import shared
     from sim.metrics.slo import evaluate
     from sim.report.writer import write_results
+    from sim.scenario.no_effect import settings_without_effect
 
     resolved = resolve(scenario, overrides)
     began = time.perf_counter()
@@ -239,6 +240,9 @@ def run(
                 "jobs": len(records.jobs),
                 "dropped_trace_rows": records.dropped,
             }
+            inert = settings_without_effect(resolved)
+            if inert:
+                manifest["warnings"] = [f"{i.path}: has no effect: {i.why}" for i in inert]
             if check:
                 manifest["checked"] = True
             if records.stopped_at is not None:

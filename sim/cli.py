@@ -85,7 +85,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.report import check_target, summary_table
     from sim.scenario import load_scenario
 
-    scenario = load_scenario(default_scenario() if args.scenario is None else args.scenario, args.set or ())
+    warnings: list[str] = []
+    path = default_scenario() if args.scenario is None else args.scenario
+    scenario = load_scenario(path, args.set or (), warnings)
+    report_warnings(warnings)
     out = Path(args.out) if args.out else results_dir(scenario.name)
     check_target(out)  # before simulating: a long run must not end in a refusal
     total = scenario.service_window()
@@ -133,12 +136,20 @@ def report_drops(dropped: dict[str, int]) -> None:
         print(f"gpusim: dropped {count} trace {'row' if count == 1 else 'rows'}: {reason}", file=sys.stderr)
 
 
+def report_warnings(warnings: list[str]) -> None:
+    """One stderr line per setting that cannot act (even with --quiet); the run goes on."""
+    for warning in warnings:
+        print(f"gpusim: warning: {warning}", file=sys.stderr)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.cluster.state import ClusterLayout
     from sim.scenario import load_scenario
     from sim.workload.build import build_workload
 
-    scenario = load_scenario(args.scenario, args.set or ())
+    warnings: list[str] = []
+    scenario = load_scenario(args.scenario, args.set or (), warnings)
+    report_warnings(warnings)
     layout = ClusterLayout.from_scenario(scenario.cluster)
     workload = build_workload(scenario, layout)  # reads every trace row: a bad row fails here too
     jobs = workload.jobs

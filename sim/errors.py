@@ -40,15 +40,22 @@ class UserError(SimError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        """The one-line form; a line break or control character the user wrote (a key "a\\nb")
-        shows as its escape sequence."""
-        parts = []
-        if self.source is not None:
-            parts.append(self.source if self.line is None else f"{self.source}:{self.line}")
-        if self.field:
-            parts.append(self.field)
-        parts.append(self.message)
-        return one_line(": ".join(parts))
+        """The one-line form (``located``)."""
+        return located(self.message, self.source, self.line, self.field)
+
+
+def located(
+    message: str, source: str | None = None, line: int | None = None, field: str | None = None
+) -> str:
+    """``<source>:<line>: <field>: <message>``, the parts that are known; a line break or
+    control character the user wrote (a key "a\\nb") shows as its escape sequence."""
+    parts = []
+    if source is not None:
+        parts.append(source if line is None else f"{source}:{line}")
+    if field:
+        parts.append(field)
+    parts.append(message)
+    return one_line(": ".join(parts))
 
 
 # Control characters (a tab aside) and every character str.splitlines() breaks a line at

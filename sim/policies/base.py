@@ -162,6 +162,9 @@ class Scheduler(ABC):
     # Whether ``select`` reads ``ctx.running``, ``running_of_type`` or ``queue_of_type``: if
     # not (fifo), the engine does not keep those sorted views, and reading one is an error.
     reads_views: bool = True
+    # Whether ``select`` may call ``ctx.reclaim`` (stop spot jobs for others): the
+    # scenario's ``preemption.spot_notice`` acts only then.
+    reclaims: bool = False
 
     @abstractmethod
     def select(self, ctx: SchedulingContext) -> None:

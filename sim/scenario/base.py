@@ -6,7 +6,7 @@ samples the cluster until its last job ends or its horizon, so a longer one woul
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
@@ -44,3 +44,11 @@ class Model(BaseModel):
     """Base of every scenario model: frozen, and unknown keys are an error."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoEffect(NamedTuple):
+    """A setting that cannot act on the run (``sim.scenario.no_effect``): its dotted path (in a
+    policy's ``settings_without_effect``, relative to its params) and why."""
+
+    path: str
+    why: str

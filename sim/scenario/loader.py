@@ -21,8 +21,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import ScenarioError, show
+from sim.errors import ScenarioError, located, show
 from sim.scenario.base import OVERRIDE_SOURCE
+from sim.scenario.no_effect import settings_without_effect
 from sim.scenario.policy_checks import accepted_as_written, check_policies
 from sim.scenario.schema import Scenario
 
@@ -39,14 +40,20 @@ MAX_NODES = 100_000
 """Most values (keys, scalars, lists, mappings) a YAML document may hold with its aliases expanded."""
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """The validated Scenario in YAML file ``path`` (trace paths relative to its folder), overridden."""
+def load_scenario(
+    path: str | Path, overrides: Sequence[str] = (), warnings: list[str] | None = None
+) -> Scenario:
+    """The validated Scenario in YAML file ``path`` (trace paths relative to its folder), overridden.
+
+    ``warnings``, if given, gets one located line per setting that cannot act on the run
+    (``sim.scenario.no_effect``): ``<file>:<line>: <dotted.path>: has no effect: <why>``.
+    """
     source = str(path)
     data, node = read_yaml(path, "scenario file")
     lines: dict[str, int] = {}
     if node is not None:
         _record_lines(node, "", lines)
-    return _build(data, source, lines, Path(path).parent, overrides)
+    return _build(data, source, lines, Path(path).parent, overrides, warnings)
 
 
 def read_yaml(path: str | Path, kind: str) -> tuple[Any, yaml.Node | None]:
@@ -196,6 +203,7 @@ def _build(
     lines: Mapping[str, int],
     base_dir: str | Path | None,
     overrides: Sequence[str],
+    warnings: list[str] | None = None,
 ) -> Scenario:
     if not isinstance(data, dict):
         got = "an empty document" if data is None else type(data).__name__
@@ -235,6 +243,10 @@ def _build(
         where, line = locate(field)
         raise ScenarioError(message, source=where, line=line, field=field or None) from None
     check_policies(scenario, lines, locate, blamed_on_set)
+    if warnings is not None:
+        for inert in settings_without_effect(scenario):
+            where, line = locate(inert.path)
+            warnings.append(located(f"has no effect: {inert.why}", where, line, inert.path))
     return scenario
 
 

@@ -9,6 +9,7 @@ from sim.errors import show
 from sim.policies import PLACEMENTS
 from sim.policies.base import Placer
 from sim.policies.placement.pack import Pack
+from sim.scenario.base import NoEffect
 
 
 @PLACEMENTS.register("pod_local")
@@ -54,6 +55,11 @@ class PodLocal(Placer):
         self.strict = strict
         self.span_slowdown = float(span_slowdown)
         self._pack = Pack()
+
+    def settings_without_effect(self) -> list[NoEffect]:
+        if self.strict and self.span_slowdown != 1:
+            return [NoEffect("span_slowdown", "under strict: true no job spans pods, so none is slowed")]
+        return []
 
     def place(self, cluster: ClusterView, gpus: int, gpu_type: str) -> Placement | None:
         if self.strict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import heapq
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from sim.policies.base import Reference
 from sim.policies.quota.backlog import Backlog
 from sim.policies.quota.base import Quota, QuotaContext
 from sim.policies.quota.limits import check_gpus
+from sim.scenario.base import NoEffect
 from sim.workload.jobs import TIERS, JobTable
 
 RECLAIM = ("never", "lower_priority", "any")
@@ -206,6 +208,38 @@ class Kueue(Quota):
                     for k, p in enumerate(patterns or ())
                 ]
         return named
+
+    def settings_without_effect(self) -> list[NoEffect]:
+        """Limits of a queue that cannot borrow or lend, and queues no job can reach."""
+        found = []
+        members = Counter(queue.cohort for queue in self.queues if queue.cohort is not None)
+        for index, queue in enumerate(self.queues):
+            where = f"cluster_queues.{index}"
+            if queue.cohort is not None and members[queue.cohort] == 1:
+                found.append(
+                    NoEffect(f"{where}.cohort", f"no other ClusterQueue is in cohort {queue.cohort!r}")
+                )
+            elif queue.cohort is None:
+                found += [
+                    NoEffect(f"{where}.{key}", "a queue without a cohort neither borrows nor lends")
+                    for key, limits in (
+                        ("borrowing_limit", queue.borrowing_limit),
+                        ("lending_limit", queue.lending_limit),
+                    )
+                    if limits
+                ]
+        first = next(
+            (i for i, q in enumerate(self.queues) if q.tiers is q.job_classes is q.tenants is None),
+            len(self.queues),
+        )
+        found += [
+            NoEffect(
+                f"cluster_queues.{index}",
+                f"no job reaches it: the earlier queue {self.queues[first].name!r} matches every job",
+            )
+            for index in range(first + 1, len(self.queues))
+        ]
+        return found
 
     def bind(self, layout: ClusterLayout, jobs: JobTable) -> None:
         self.layout, self.jobs = layout, jobs

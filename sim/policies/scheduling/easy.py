@@ -46,7 +46,7 @@ class Easy(Scheduler):
     def __init__(self, *, preempt_spot: bool = False) -> None:
         if not isinstance(preempt_spot, bool):
             raise ValueError(f"'preempt_spot' must be true or false (got {preempt_spot!r})")
-        self.preempt_spot = preempt_spot
+        self.preempt_spot = self.reclaims = preempt_spot
         # Per GPU type: (type's cluster version, jobs inserted inside its queue, head, its
         # last job number) after a pass that started nothing of that type.
         self._quiet: dict[str, tuple[int, int, int, int]] = {}

@@ -1,0 +1,110 @@
+"""Settings a valid scenario gives that cannot act on its run: each becomes one warning line.
+
+Warnings, not errors: a sweep may hold such a setting fixed while it varies what makes it
+act (``span_slowdown`` over ``strict: true`` and ``false``), and a scenario file may keep
+settings for later. But a setting that silently does nothing is usually a mistake (a
+spot notice under a scheduler that never stops spot jobs), so ``gpusim run`` and
+``validate`` name each on stderr and the manifest lists them.
+
+Policies take part through an optional ``settings_without_effect()`` returning ``NoEffect``
+entries whose ``path`` is relative to their params (as ``references()`` does).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.scenario.base import NoEffect
+from sim.scenario.policy_checks import POLICY_KEYS, registry_of
+from sim.scenario.schema import PolicyRef, Scenario
+
+if TYPE_CHECKING:
+    from sim.policies.base import Scheduler
+
+
+def settings_without_effect(scenario: Scenario) -> list[NoEffect]:
+    """Every setting of ``scenario`` that cannot change its run, with why (``path`` is dotted
+    from the scenario's root), in the order of the scenario's sections."""
+    policies = {key: registry_of(key).create(ref.name, ref.params) for key, ref in _refs(scenario)}
+    found = _tenant_groups(scenario) + _speed(scenario) + _spot_notice(scenario, policies["scheduler"])
+    found += _shadowed_demand_rules(scenario)
+    for key, policy in policies.items():
+        for inert in getattr(policy, "settings_without_effect", list)():
+            found.append(NoEffect(f"{key}.params.{inert.path}", inert.why))
+    return found
+
+
+def _refs(scenario: Scenario) -> list[tuple[str, PolicyRef]]:
+    return [(key, getattr(scenario, key)) for key in POLICY_KEYS]
+
+
+def _tenant_groups(scenario: Scenario) -> list[NoEffect]:
+    """Tenant groups the scenario gives (not the defaults) that no stream or service draws from."""
+    workload = scenario.workload
+    if "tenants" not in workload.model_fields_set:
+        return []
+    users = [*(workload.synthetic.streams if workload.synthetic else ()), *workload.inference]
+    drawn = {group for user in users if isinstance(user.tenants, dict) for group in user.tenants}
+    trace = " (a trace's jobs keep the tenants it names)" if workload.trace is not None else ""
+    return [
+        NoEffect(
+            f"workload.tenants.{index}",
+            f"no job stream or inference service draws tenants from group {group.name!r}{trace}",
+        )
+        for index, group in enumerate(workload.tenants)
+        if group.name not in drawn
+    ]
+
+
+def _speed(scenario: Scenario) -> list[NoEffect]:
+    """``cluster.speed`` scales only jobs that accept several GPU types: without any, it is idle.
+
+    A trace may hold such jobs (``A|B`` or ``*``); it is not read here, so a scenario with one
+    is never warned about."""
+    workload = scenario.workload
+    if not scenario.cluster.speed or workload.trace is not None:
+        return []
+    users = [*(workload.synthetic.streams if workload.synthetic else ()), *workload.inference]
+    if any(isinstance(user.gpu_type, list) and len(user.gpu_type) > 1 for user in users):
+        return []
+    return [
+        NoEffect(
+            "cluster.speed",
+            "it scales only jobs that accept several GPU types; no stream or service gives a list of them",
+        )
+    ]
+
+
+def _spot_notice(scenario: Scenario, scheduler: Scheduler) -> list[NoEffect]:
+    """A spot notice is given only by a scheduler that stops spot jobs for others."""
+    if scenario.preemption.spot_notice <= 0 or scheduler.reclaims:
+        return []
+    ref = scenario.scheduler
+    return [
+        NoEffect(
+            "preemption.spot_notice",
+            f"scheduler {ref.name!r} never stops spot jobs for others (easy with preempt_spot: true does)",
+        )
+    ]
+
+
+def _shadowed_demand_rules(scenario: Scenario) -> list[NoEffect]:
+    """Demand rules apply first match first: a rule an earlier one covers (its tier and class
+    are the same or unset there) is never applied."""
+    if scenario.demand is None:
+        return []
+    rules = scenario.demand.rules
+    found = []
+    for index, rule in enumerate(rules):
+        cover = next(
+            (
+                earlier
+                for earlier, prior in enumerate(rules[:index])
+                if prior.tier in (None, rule.tier) and prior.job_class in (None, rule.job_class)
+            ),
+            None,
+        )
+        if cover is not None:
+            why = f"demand.rules.{cover} comes first and matches every job it would"
+            found.append(NoEffect(f"demand.rules.{index}", why))
+    return found
