@@ -14,6 +14,7 @@ import pytest
 from helpers import write_trace
 
 import sim
+from sim.cli import main
 from sim.cluster.state import ClusterLayout, PodInfo
 from sim.metrics.energy import energy_by_tenant, energy_summary
 from sim.records import JobRecord, RunRecords, Segment
@@ -137,3 +138,65 @@ def test_energy_of_a_simulated_run(tmp_path: Path) -> None:
     assert energy_by_tenant(result.records, result.scenario.energy, layout) == {
         "acme": pytest.approx((8.58, 1.60875, 3.11454), rel=1e-12)
     }
+
+
+def test_a_busy_power_without_idle_power_idles_at_15_percent_of_it() -> None:
+    """busy 400 W, idle unset: idle 60 W (not the B200's 150 W), node 14300 - 8 x 400 = 11100 W.
+    Window 2 h: busy 14400 x 400 = 1.6 kWh; idle (115200 - 14400) x 60 = 1.68 kWh; nodes
+    2 x 11100 x 7200 = 44.4 kWh. Facility x 1.2: busy 1.92, idle 2.016, nodes 53.28, 57.216 kWh."""
+    records, layout = one_job()
+    energy = Energy.model_validate({"power": {"B200": {"busy_w": 400}}})
+    assert energy.gpu_power("B200") == (400.0, 60.0)
+    summary = energy_summary(records, energy, layout)
+    expected = {"busy_kwh": 1.92, "idle_kwh": 2.016, "node_kwh": 53.28, "kwh": 57.216}
+    assert {key: summary[key] for key in expected} == pytest.approx(expected, rel=1e-12)
+    # Neither given: the type's defaults; an unlisted type keeps its 100 W idle.
+    assert Energy().gpu_power("B200") == (1000.0, 150.0) and Energy().gpu_power("MI300") == (700.0, 100.0)
+
+
+ENERGY_SCENARIO = """\
+name: energy
+horizon: 2h
+cluster:
+  node_types:
+    dgx-b200: {gpu_type: B200, gpus_per_node: 8, power_w: 14300}
+  pods:
+    - {name: dgx, node_type: dgx-b200, nodes: 2}
+workload:
+  trace: {path: t.csv}
+energy:
+  power:
+    B200: {busy_w: 1000}
+"""
+
+
+def test_power_that_cannot_be_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An idle power above the busy one (given or default), and a node's power_w below its GPUs
+    at busy power (14.3: kW written as W, which used to give the node 0 W), exit 2."""
+    write_trace(tmp_path / "t.csv", [("j1", 0, 4, 3600)], ("job_id", "submit_time", "gpus", "duration"))
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(ENERGY_SCENARIO)
+    refused = {
+        "energy.power.B200.idle_w=1200": (
+            "--set: energy.power.B200.idle_w: idle_w must be at most busy_w (1000 W) (got 1200)"
+        ),
+        "energy.power.B200={idle_w: 1200}": (
+            "--set: energy.power.B200.idle_w: idle_w must be at most busy_w (1000 W, its default) (got 1200)"
+        ),
+        "cluster.node_types.dgx-b200.power_w=14.3": (
+            "--set: cluster.node_types.dgx-b200.power_w: power_w must be the whole node's watts at full "
+            "load, at least gpus_per_node x busy_w = 8 x 1000 = 8000 W (got 14.3)"
+        ),
+    }
+    for override, message in refused.items():
+        assert main(["validate", str(scenario), "--set", override]) == 2
+        assert capsys.readouterr().err == f"gpusim: {message}\n"
+    # In the file, at power_w's line; a busy power that the node cannot hold is refused the same way.
+    scenario.write_text(ENERGY_SCENARIO.replace("busy_w: 1000", "busy_w: 1800"))
+    assert main(["validate", str(scenario)]) == 2
+    assert capsys.readouterr().err == (
+        f"gpusim: {scenario}:5: cluster.node_types.dgx-b200.power_w: power_w must be the whole node's "
+        "watts at full load, at least gpus_per_node x busy_w = 8 x 1800 = 14400 W (got 14300)\n"
+    )
+    # With node_w given, power_w is not used.
+    assert main(["validate", str(scenario), "--set", "energy.power.B200.node_w=500"]) == 0

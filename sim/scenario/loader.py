@@ -30,8 +30,9 @@ from sim.scenario.schema import Scenario
 _override_error = functools.partial(ScenarioError, source=OVERRIDE_SOURCE)
 # A policy given as a bare name can still be reached by ``--set scheduler.params.x=1``.
 _POLICY_KEYS = ("scheduler", "placement")
-# A model validator may name a deeper field first: "pods.0.name: ..." or "a.b must ...".
-_PATH_IN_MESSAGE = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)+)(?::\s+|\s+(?=must\b))")
+# A model validator may name a deeper field first: "pods.0.name: ..." or "a.b must ...";
+# below the first, a part may be a name with a dash ("node_types.dgx-b200.power_w").
+_PATH_IN_MESSAGE = re.compile(r"^([A-Za-z_]\w*(?:\.[\w\-]+)+)(?::\s+|\s+(?=must\b))")
 _SHOULD = re.compile(r"^[A-Z]\w* should ")
 _MISSING = object()
 MAX_DEPTH = 50

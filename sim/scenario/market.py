@@ -71,7 +71,9 @@ class GpuPower(Model):
     """Power of one GPU type's servers, watts. Unset fields take the defaults below."""
 
     busy_w: float | None = Field(default=None, ge=0, description="one GPU running a job")
-    idle_w: float | None = Field(default=None, ge=0, description="one idle GPU")
+    idle_w: float | None = Field(
+        default=None, ge=0, description="one idle GPU; default 15% of busy_w (at most busy_w)"
+    )
     node_w: float | None = Field(
         default=None,
         ge=0,
@@ -81,9 +83,12 @@ class GpuPower(Model):
 
 
 # B200 and RTX PRO 6000 at full load are the public board powers; idle at 15% of that is
-# an assumption (docs/pricing.md).
+# an assumption (docs/pricing.md), also for a busy_w given without idle_w. Other types'
+# defaults are rounded (700 W busy, 100 W idle), kept as they were.
 DEFAULT_POWER: dict[str, tuple[float, float]] = {"B200": (1000.0, 150.0), "RTXPRO6000": (600.0, 90.0)}
 OTHER_POWER = (700.0, 100.0)
+IDLE_SHARE = 0.15
+"""Idle power as a share of busy power, for a busy_w given without idle_w."""
 
 
 class Energy(Model):
@@ -94,13 +99,26 @@ class Energy(Model):
     price_eur_per_kwh: float = Field(default=0.1875, ge=0, description="electricity price")
     co2_g_per_kwh: float = Field(default=363.0, ge=0, description="grid carbon intensity")
 
+    @model_validator(mode="after")
+    def _idle_below_busy(self) -> Energy:
+        for gpu_type, given in self.power.items():
+            busy, idle = self.gpu_power(gpu_type)
+            if idle > busy:
+                source = "" if given.busy_w is not None else ", its default"
+                raise ValueError(
+                    f"power.{gpu_type}.idle_w must be at most busy_w ({busy:g} W{source}) (got {idle:g})"
+                )
+        return self
+
     def gpu_power(self, gpu_type: str) -> tuple[float, float]:
-        """(busy, idle) watts of one GPU of ``gpu_type``."""
+        """(busy, idle) watts of one GPU of ``gpu_type``: the given ones, an unset idle_w 15%
+        of a given busy_w, else the type's defaults."""
         busy, idle = DEFAULT_POWER.get(gpu_type, OTHER_POWER)
         given = self.power.get(gpu_type)
-        if given is not None:
-            busy = given.busy_w if given.busy_w is not None else busy
-            idle = given.idle_w if given.idle_w is not None else idle
+        if given is not None and given.busy_w is not None:
+            busy, idle = given.busy_w, IDLE_SHARE * given.busy_w
+        if given is not None and given.idle_w is not None:
+            idle = given.idle_w
         return busy, idle
 
     def node_power(self, gpu_type: str, gpus_per_node: int, node_type_power: float | None) -> float:

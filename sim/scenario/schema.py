@@ -307,6 +307,25 @@ class Scenario(Model):
         return self
 
     @model_validator(mode="after")
+    def _node_power_covers_gpus(self) -> Scenario:
+        """A node type's power_w is the whole node at full load: below its GPUs at busy power
+        (14.3, kW written as W) the rest of the node would draw less than nothing."""
+        used = {pod.node_type for pod in self.cluster.pods}
+        for name, node_type in self.cluster.node_types.items():
+            given = self.energy.power.get(node_type.gpu_type)
+            if node_type.power_w is None or name not in used or (given and given.node_w is not None):
+                continue  # energy.power.<type>.node_w replaces power_w
+            busy = self.energy.gpu_power(node_type.gpu_type)[0]
+            gpus = node_type.gpus_per_node * busy
+            if node_type.power_w < gpus:
+                raise ValueError(
+                    f"cluster.node_types.{name}.power_w: power_w must be the whole node's watts at full "
+                    f"load, at least gpus_per_node x busy_w = {node_type.gpus_per_node} x {busy:g} = "
+                    f"{gpus:g} W (got {node_type.power_w:g})"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _job_classes_exist(self) -> Scenario:
         if self.demand is None or self.workload.trace is not None:
             return self  # a trace's classes are known only once it is read
