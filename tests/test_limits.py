@@ -126,3 +126,28 @@ def test_a_warmup_past_the_horizon_is_refused(tmp_path: Path, capsys: pytest.Cap
         "(got 10800 s for scheduler=easy, whose horizon is 7200 s)\n"
     )
     assert not (tmp_path / "c").exists() and not (tmp_path / "s").exists()
+
+
+def test_a_sample_interval_as_long_as_the_horizon_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """timeseries.csv would hold one row, the empty cluster at t = 0 (the sample at the horizon
+    is not taken). Only a given interval: the default hour with a 30-minute horizon still runs."""
+    (tmp_path / "t.csv").write_text("job_id,submit_time,gpus,duration\na,0,1,600\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: s\nhorizon: 1d\ncluster: {pods: [{name: p, nodes: 1, gpus_per_node: 1, gpu_type: g}]}\n"
+        "workload: {trace: {path: t.csv}}\nmetrics: {sample_interval: 2d}\n"
+    )
+    assert main(["validate", str(scenario)]) == 2
+    assert capsys.readouterr().err == (
+        f"gpusim: {scenario}:5: metrics.sample_interval: sample_interval must be shorter than the horizon, "
+        "or the run samples only t = 0 (got 172800 s for a horizon of 86400 s)\n"
+    )
+    assert main(["validate", str(scenario), "--set", "metrics.sample_interval=1d"]) == 2
+    assert capsys.readouterr().err == (
+        "gpusim: --set: metrics.sample_interval: sample_interval must be shorter than the horizon, "
+        "or the run samples only t = 0 (got 86400 s for a horizon of 86400 s)\n"
+    )
+    assert main(["validate", str(scenario), "--set", "metrics.sample_interval=12h"]) == 0
+    assert main(["validate", str(scenario), "--set", "metrics={}", "--set", "horizon=30m"]) == 0

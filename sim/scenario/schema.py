@@ -254,11 +254,17 @@ class Scenario(Model):
             raise ValueError(
                 "horizon must be set when workload.inference is given: services run until it (got none)"
             )
-        if self.horizon is not None and self.horizon / self.metrics.sample_interval > MAX_SAMPLES:
+        interval, given = self.metrics.sample_interval, "sample_interval" in self.metrics.model_fields_set
+        # A given interval only: the default hour is no mistake of a short run's.
+        if self.horizon is not None and given and interval >= self.horizon:
+            raise ValueError(
+                f"metrics.sample_interval must be shorter than the horizon, or the run samples only t = 0 "
+                f"(got {interval:g} s for a horizon of {self.horizon:g} s)"
+            )
+        if self.horizon is not None and self.horizon / interval > MAX_SAMPLES:
             raise ValueError(
                 f"metrics.sample_interval must be at least horizon / {MAX_SAMPLES:,} = "
-                f"{self.horizon / MAX_SAMPLES:g} s (got {self.metrics.sample_interval:g} s for a horizon of "
-                f"{self.horizon:g} s)"
+                f"{self.horizon / MAX_SAMPLES:g} s (got {interval:g} s for a horizon of {self.horizon:g} s)"
             )
         for where, gpu_type in named:
             if gpu_type not in types:
