@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import sim
+from sim.cli import main
 
 ELASTICITY = 1.5
 
@@ -92,3 +93,23 @@ def test_deferrable_jobs_wait_for_off_peak(tmp_path: Path) -> None:
     assert {j.start_time for j in deferred if j.submit_time < 86400} == {72000.0}
     on_time = [j for j in result.jobs if j.price == 4.875]
     assert on_time and all(j.start_time == j.submit_time for j in on_time)
+
+
+def test_demand_without_rules_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Jobs no rule matches always submit, so a demand section without rules did nothing (and
+    reported an empty demand block): it is refused, at the section or at the rules' line."""
+    (tmp_path / "t.csv").write_text("job_id,submit_time,gpus,duration\na,0,1,600\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: s\nhorizon: 1d\ncluster: {pods: [{name: p, nodes: 1, gpus_per_node: 8, gpu_type: B200}]}\n"
+        "workload: {trace: {path: t.csv}}\ndemand:\n  reference_price: {B200: 3}\n"
+    )
+    rule = (
+        "rules must list at least one rule, or every job submits at any price; for no demand response "
+        "leave demand out (got [])"
+    )
+    assert main(["validate", str(scenario)]) == 2
+    assert capsys.readouterr().err == f"gpusim: {scenario}:5: demand: {rule}\n"
+    assert main(["validate", str(scenario), "--set", "demand.rules=[]"]) == 2
+    assert capsys.readouterr().err == f"gpusim: --set: demand.rules: {rule}\n"
+    assert main(["validate", str(scenario), "--set", "demand.rules=[{elasticity: 1}]"]) == 0

@@ -315,7 +315,7 @@ def test_a_price_or_limit_for_a_gpu_type_the_cluster_lacks_is_refused(tmp_path: 
         "quota={name: caps, params: {per_tier: {spot: {H100: 8}}}}": "quota.params.per_tier.spot.H100",
         "pricing={name: tiered, params: {prices: {H100: 3}}}": "pricing.params.prices.H100",
         "energy.power.H100.busy_w=700": "energy.power.H100",
-        "demand.reference_price.H100=3": "demand.reference_price.H100",
+        "demand={reference_price: {H100: 3}, rules: [{elasticity: 1}]}": "demand.reference_price.H100",
     }
     for override, field in refused.items():
         gpu_type = field.rpartition(".")[2]

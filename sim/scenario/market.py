@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.base import Duration, Model, Name
 from sim.scenario.workload import Tier
@@ -50,10 +50,21 @@ class Demand(Model):
         description="EUR per GPU-hour at or below which all demand submits, per GPU type "
         "(default: the flat list prices, B200 6.5, RTXPRO6000 2.5, others 2.0)",
     )
-    rules: list[DemandRule] = Field(default_factory=list)
+    rules: list[DemandRule] = Field(default_factory=list, validate_default=True)
     max_defer: Duration = Field(
         default=86400.0, description="longest a deferrable job waits for a cheaper price"
     )
+
+    @field_validator("rules")
+    @classmethod
+    def _some_rule(cls, rules: list[DemandRule]) -> list[DemandRule]:
+        # Jobs no rule matches always submit: without rules the section does nothing.
+        if not rules:
+            raise ValueError(
+                "rules must list at least one rule, or every job submits at any price; for no demand "
+                "response leave demand out (got [])"
+            )
+        return rules
 
     @model_validator(mode="after")
     def _positive_prices(self) -> Demand:
