@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import sim
+from sim.cli import main
 from sim.errors import PolicyError
 
 HEADER = "job_id,submit_time,gpus,duration,tenant,tier,priority\n"
@@ -250,8 +251,26 @@ def test_reserved_share_lends_the_share_and_reclaims_it(tmp_path: Path) -> None:
         "r2": (0.0, 150.0, 1, "completed"),
         "o1": (10.0, 60.0, 0, "completed"),
     }
-    with pytest.raises(PolicyError, match=r"'share' must be a number in \[0, 1\] \(got 1.5\)"):
+    with pytest.raises(PolicyError, match=r"'share' must be a number in \(0, 1\] \(got 1.5\)"):
         run(tmp_path, rows, {"name": "reserved_share", "params": {"share": 1.5}})
+
+
+def test_reserved_share_of_0_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """share 0 reserved nothing, yet put the tier in a queue of no quota: every other tier's
+    job could evict its jobs (an on-demand job of 8 GPUs was preempted by a reserved one of 4),
+    which is not 'no reservation'. It is refused, pointing to quota none."""
+    (tmp_path / "t.csv").write_text(HEADER + "o1,0,8,100,v,on-demand,0\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: s\ncluster: {pods: [{name: p, nodes: 8, gpus_per_node: 1, gpu_type: G}]}\n"
+        "workload: {trace: {path: t.csv}}\nquota:\n  name: reserved_share\n  params: {share: 0}\n"
+    )
+    assert main(["validate", str(scenario)]) == 2
+    assert capsys.readouterr().err == (
+        f"gpusim: {scenario}:6: quota.params: quota 'reserved_share': 'share' must be > 0: at 0 every other "
+        "tier evicts the tier's jobs; for no reservation use quota none (got 0)\n"
+    )
+    assert main(["validate", str(scenario), "--set", "quota.params.share=0.5"]) == 0
 
 
 def test_kueue_fair_sharing_splits_borrowed_quota_by_weight(tmp_path: Path) -> None:

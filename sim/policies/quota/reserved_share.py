@@ -20,15 +20,22 @@ class ReservedShare(Kueue):
     reserved queue reclaims its share (``reclaim_within_cohort: any``) by evicting the
     shared queue's borrowing jobs, latest admitted first. The shared queue reclaims with
     ``shared_reclaim`` (default ``any``: the tier's use beyond its share is opportunistic
-    too; ``never`` lets it keep what it borrowed). Fair sharing is off. Complexity: as
-    ``kueue``.
+    too; ``never`` lets it keep what it borrowed). Fair sharing is off. ``share`` is in
+    (0, 1]: ``none`` is the policy for no reservation. Complexity: as ``kueue``.
     """
 
     def __init__(self, *, tier: str = "on-demand", share: float = 0.2, shared_reclaim: str = "any") -> None:
         if tier not in TIERS:
             raise ValueError(f"'tier' must be one of {', '.join(TIERS)} (got {tier!r})")
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
-            raise ValueError(f"'share' must be a number in [0, 1] (got {share!r})")
+            raise ValueError(f"'share' must be a number in (0, 1] (got {share!r})")
+        if share == 0:
+            # Not "no reservation": the tier's queue has no quota, so every job of it borrows
+            # and every other tier's job may evict it.
+            raise ValueError(
+                "'share' must be > 0: at 0 every other tier evicts the tier's jobs; for no reservation "
+                f"use quota none (got {share!r})"
+            )
         if shared_reclaim not in RECLAIM:
             raise ValueError(f"'shared_reclaim' must be one of {', '.join(RECLAIM)} (got {shared_reclaim!r})")
         self.tier, self.share_of_cluster, self.shared_reclaim = tier, float(share), shared_reclaim
