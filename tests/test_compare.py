@@ -165,3 +165,61 @@ def test_plot_command_redraws_a_comparison(tmp_path: Path, capsys: Any) -> None:
     assert (out / "plots" / "queue_delay_cdf.png").is_file()
     assert main(["plot", str(tmp_path)]) == 2
     assert "gpusim results directory" in capsys.readouterr().err
+
+
+SCHEDULER_TOO = (
+    "--vary: --vary must not change scheduler when --schedulers is given, or one overrides the other"
+)
+OVERLAP = "--vary: --vary must give each path once and none inside another, or one overrides the other"
+REFUSED_VARIANTS = [
+    (
+        ["--schedulers", "fifo,easy", "--vary", "scheduler=conservative,sjf"],
+        f"{SCHEDULER_TOO} (got 'scheduler')",
+    ),
+    (
+        ["--schedulers", "easy", "--vary", "scheduler.params.depth=1,2"],
+        f"{SCHEDULER_TOO} (got 'scheduler.params.depth')",
+    ),
+    (
+        ["--vary", "horizon=1d,2d", "--vary", "horizon=3d"],
+        f"{OVERLAP} (got 'horizon' twice)",
+    ),
+    (
+        ["--vary", "pricing.params.discounts.spot=0.5,0.8", "--vary", "pricing=flat,tiered"],
+        f"{OVERLAP} (got 'pricing.params.discounts.spot' and 'pricing')",
+    ),
+    (["--vary", "seed=1,2"], "--vary: --vary must not change seed: each replication sets it (got 'seed')"),
+    (
+        ["--vary", "horizon=1h,3600"],
+        "--vary: variants must run different scenarios, or a label names a setting that did not run "
+        "(got 'horizon=1h' and 'horizon=3600', one scenario)",
+    ),
+    (
+        ["--schedulers", "easy,{name: easy}"],
+        "--schedulers/--vary: variants must run different scenarios, or a label names a setting that did "
+        "not run (got 'easy' and '{name: easy}', one scenario)",
+    ),
+]
+
+
+VARIANT_IDS = [
+    "schedulers-and-vary",
+    "scheduler-child",
+    "twice",
+    "inside",
+    "seed",
+    "same-scenario",
+    "same-name",
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), REFUSED_VARIANTS, ids=VARIANT_IDS)
+def test_variants_whose_labels_would_name_settings_that_did_not_run_are_refused(
+    tmp_path: Path, capsys: Any, extra: list[str], message: str
+) -> None:
+    """A setting that another overrides, or two labels for one scenario, is one line, exit 2,
+    before any run (no directory is made)."""
+    out = tmp_path / "x"
+    assert main(["compare", str(SMALL), "--set", "horizon=2h", "--out", str(out), "--quiet", *extra]) == 2
+    assert capsys.readouterr().err == f"gpusim: {message}\n"
+    assert not out.exists() and list(tmp_path.iterdir()) == []

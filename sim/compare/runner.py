@@ -24,8 +24,19 @@ from typing import Any
 
 import numpy as np
 
+from sim.compare.labels import (
+    SAME_SCENARIO,
+    first_repeat,
+    inside,
+    overlap_text,
+    overlapping,
+    parts,
+    quoted,
+    run_key,
+)
 from sim.compare.metrics import comparison_metrics
 from sim.compare.stats import Interval, paired_difference, t_interval
+from sim.errors import UserError
 from sim.scenario import Scenario, scenario_from_data
 from sim.workers import interruptible_pool
 
@@ -77,7 +88,13 @@ class Comparison:
 
 
 def make_variants(schedulers: Sequence[str], vary: Sequence[tuple[str, Sequence[str]]]) -> list[Variant]:
-    """All combinations of the schedulers and the varied values, in the order given."""
+    """All combinations of the schedulers and the varied values, in the order given.
+
+    A varied path that another setting overrides is refused (UserError), since the labels would
+    name values that never ran: ``seed`` (each replication sets it), ``scheduler`` or a path in
+    it with ``schedulers``, and a path given twice or lying inside another.
+    """
+    _check_paths(bool(schedulers), [path for path, _ in vary])
     axes: list[list[tuple[str, str]]] = []
     if schedulers:
         axes.append([("scheduler", name) for name in schedulers])
@@ -92,6 +109,52 @@ def make_variants(schedulers: Sequence[str], vary: Sequence[tuple[str, Sequence[
             label = f"{label} #{taken + 1}"
         variants.append(Variant(label, tuple(f"{path}={value}" for path, value in combination)))
     return variants
+
+
+def _check_paths(schedulers: bool, paths: Sequence[str]) -> None:
+    overriding = "or one overrides the other"
+    for path in paths:
+        if parts(path) == ("seed",):
+            raise UserError(
+                f"--vary must not change seed: each replication sets it (got {path!r})", field="--vary"
+            )
+        if schedulers and inside(path, "scheduler"):
+            raise UserError(
+                f"--vary must not change scheduler when --schedulers is given, {overriding} (got {path!r})",
+                field="--vary",
+            )
+    pair = overlapping(paths)
+    if pair is not None:
+        rule = f"--vary must give each path once and none inside another, {overriding}"
+        raise UserError(f"{rule} (got {overlap_text(pair)})", field="--vary")
+
+
+def check_variants(base: Scenario, variants: Sequence[Variant], warmup: float = 0.0) -> None:
+    """Validate every variant's scenario (a mistake is a UserError before any run), and refuse
+    two variants of different settings that run one scenario (``1h`` and ``3600``): their
+    labels would claim a difference that is not there.
+
+    The scenarios compared are replication 0's (the base seed): the variants of every other
+    replication differ from these by the seed alone, the same for all, so they coincide
+    exactly when these do. The same settings twice (``easy`` and ``easy #2``) is the
+    deliberate CRN check and stays allowed.
+    """
+    data = base.model_dump(mode="json")
+    keys = []
+    for variant in variants:
+        overrides = (*variant.settings, f"seed={base.seed}")
+        scenario = scenario_from_data(data, source="--schedulers/--vary", overrides=overrides)
+        keys.append(run_key(scenario.model_dump(mode="json"), warmup))
+    repeat = first_repeat(keys, [v.settings for v in variants])
+    if repeat is not None:
+        one, other = (variants[i] for i in repeat)
+        differing = {text.partition("=")[0] for text in set(one.settings) ^ set(other.settings)}
+        # A scheduler's setting may come from --schedulers or from --vary scheduler=...
+        field = "--vary" if differing - {"scheduler"} else "--schedulers/--vary"
+        raise UserError(
+            f"variants {SAME_SCENARIO} (got {quoted(one.label)} and {quoted(other.label)}, one scenario)",
+            field=field,
+        )
 
 
 def replication_seed(seed: int, replication: int) -> int:
@@ -123,14 +186,13 @@ def compare(
 ) -> Comparison:
     """Run every (variant, replication) cell and summarise (module docstring).
 
-    Every variant's scenario is validated first (an error there stops before any run).
+    Every variant is checked first (``check_variants``: an error there stops before any run).
     ``workers`` defaults to the CPU count (capped at the number of cells); 1 runs in-process.
     """
     if replications < 1:
         raise ValueError(f"replications must be >= 1 (got {replications})")
+    check_variants(base, variants, warmup)
     data = base.model_dump(mode="json")
-    for variant in variants:
-        scenario_from_data(data, source="--schedulers/--vary", overrides=variant.settings)
     tasks = [
         (
             data,
