@@ -238,6 +238,57 @@ def test_sweep_mistakes_are_one_line_exit_2_before_anything_runs(
     assert not (tmp_path / "out").exists()
 
 
+OVERLAP = "paths must be unique and none inside another, or one overrides the other"
+SAME = "cells must run different scenarios, or a label names a setting that did not run"
+REFUSED_CELLS = [
+    # (sweep file text, "line: field: message" after the file name)
+    (
+        "base: b.yaml\naxes:\n  pricing.params.price: [1, 2]\n  pricing: [flat]\n",
+        f"4: axes.pricing: axis {OVERLAP} (got 'pricing.params.price' and 'pricing')",
+    ),
+    (
+        "base: b.yaml\naxes:\n  horizon: [1d, 2d]\n  scheduler: [easy]\n  horizon: [3d]\n",
+        f"5: axes.horizon: axis {OVERLAP} (got 'horizon' twice)",
+    ),
+    (
+        "base: b.yaml\ncells:\n  - {scheduler: easy}\n  - {pricing: flat, pricing.params.price: 2}\n",
+        f"4: cells.1.pricing.params.price: a cell's {OVERLAP} (got 'pricing' and 'pricing.params.price')",
+    ),
+    (
+        "base: b.yaml\naxes:\n  scheduler: [fifo, easy]\n  horizon: [1h, 3600]\n",
+        f"4: axes.horizon: {SAME} (got 'scheduler=fifo, horizon=1h' and 'scheduler=fifo, horizon=3600', "
+        "one scenario)",
+    ),
+    (
+        "base: b.yaml\ncells:\n  - {scheduler: fifo}\n  - {scheduler: easy}\n  - {horizon: 1d}\n",
+        f"5: cells.2: {SAME} (got 'scheduler=fifo' and 'horizon=1d', one scenario)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), REFUSED_CELLS, ids=["inside", "twice", "inside-a-cell", "same-grid", "same-cells"]
+)
+def test_cells_whose_labels_would_name_settings_that_did_not_run_are_refused(
+    tmp_path: Path, capsys: Any, text: str, expected: str
+) -> None:
+    """An axis another overrides, or two cells (labels) for one scenario, is one line, exit 2,
+    before any run; the base pool runs fifo for a day."""
+    write_sweep(tmp_path, pool(), "b.yaml")
+    path = write_sweep(tmp_path, text)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert capsys.readouterr().err == f"gpusim: {path}:{expected}\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_one_cell_listed_twice_is_still_one_run(tmp_path: Path) -> None:
+    """The same point written twice has the same label: allowed, and run once (one key)."""
+    sweep = "base: b.yaml\ncells:\n  - {scheduler: easy}\n  - {scheduler: easy}\n"
+    write_sweep(tmp_path, pool(), "b.yaml")
+    plan = make_plan(read_sweep(write_sweep(tmp_path, sweep)))
+    assert len(plan.runs) == 2 and len({run.key for run in plan.runs}) == 1
+
+
 def test_plot_draws_a_sweep_directory(tmp_path: Path, capsys: Any) -> None:
     """`gpusim plot SWEEP_DIR`: one PNG per axis; a directory that is no results is refused."""
     sweep = write_sweep(tmp_path, grid(replications=2))

@@ -6,22 +6,23 @@ A *run* is a cell and a replication. Replication 0 uses the cell's seed, replica
 ``sim.compare.runner.replication_seed(seed, r)``, exactly as ``gpusim compare``, so every
 cell of one replication sees the same workload unless an axis changes the workload itself.
 
-A run's key (its directory ``cells/<key>/``) is the first 16 hex digits of the SHA-256 of
-the canonical JSON (sorted keys, no spaces) of ``{"scenario": <the resolved scenario with
-its seed>, "warmup_s": <warm-up>}``: whatever changes the results changes the key, and
-two spellings of the same scenario share one. Trace paths are resolved to absolute paths
-(a Dask worker may start in another directory), so a trace-driven sweep's keys also depend
-on where the trace is.
+A run's key (its directory ``cells/<key>/``) is ``sim.compare.labels.run_key``: the first 16
+hex digits of the SHA-256 of the canonical JSON (sorted keys, no spaces) of ``{"scenario":
+<the resolved scenario with its seed>, "warmup_s": <warm-up>}``: whatever changes the
+results changes the key, and two spellings of the same scenario share one. Trace paths are
+resolved to absolute paths (a Dask worker may start in another directory), so a
+trace-driven sweep's keys also depend on where the trace is.
 
 ``make_plan`` validates every cell's scenario before anything runs; a value the scenario
-rejects is reported on the sweep file's line that wrote it.
+rejects is reported on the sweep file's line that wrote it. Two cells whose labels (their
+axis values, as sweep.csv shows them) differ but whose runs have one key are refused: a
+label would name a setting that made no difference (``horizon: [1h, 3600]``). The same
+point listed twice has one label and is run once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,13 +30,12 @@ from typing import Any
 
 import yaml
 
+from sim.compare.labels import SAME_SCENARIO, first_repeat, quoted, run_key
 from sim.compare.runner import replication_seed
 from sim.errors import UserError
 from sim.scenario import Scenario, load_scenario, scenario_from_data
 from sim.scenario.loader import OVERRIDE_SOURCE
 from sim.sweep.spec import Loc, SweepSource
-
-KEY_DIGITS = 16
 
 Loader = Callable[[list[str]], Scenario]
 
@@ -84,14 +84,6 @@ def flow(value: Any) -> str:
     return text.removesuffix("\n...\n").strip()
 
 
-def run_key(scenario: dict[str, Any], warmup: float) -> str:
-    """The directory key of a run (module docstring)."""
-    canonical = json.dumps(
-        {"scenario": scenario, "warmup_s": warmup}, sort_keys=True, separators=(",", ":"), allow_nan=False
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:KEY_DIGITS]
-
-
 def make_plan(sweep: SweepSource) -> Plan:
     """Expand the sweep into runs, validating every cell's scenario first (module docstring)."""
     spec = sweep.spec
@@ -103,7 +95,7 @@ def make_plan(sweep: SweepSource) -> Plan:
     for scenario, point in zip(scenarios, points, strict=True):
         end = scenario.horizon or scenario.arrival_window()
         if end is not None and spec.warmup >= end:
-            cell = ", ".join(f"{s.path}={s.value}" for s in point) or "every cell"
+            cell = label(point) or "every cell"
             raise sweep.error(
                 ("warmup",),
                 f"warmup must be shorter than the horizon, or no job is measured "
@@ -115,6 +107,7 @@ def make_plan(sweep: SweepSource) -> Plan:
         for r in range(spec.replications):
             seeded = {**data, "seed": replication_seed(scenario.seed, r)}
             runs.append(Run(index, r, seeded["seed"], run_key(seeded, spec.warmup), seeded))
+    _check_labels(sweep, points, runs)
     return Plan(
         name=sweep.name,
         axes=axes,
@@ -123,6 +116,31 @@ def make_plan(sweep: SweepSource) -> Plan:
         warmup=spec.warmup,
         scenario_name=scenarios[0].name,
         runs=runs,
+    )
+
+
+def label(point: Sequence[Setting]) -> str:
+    """A cell as its axis values say: ``scheduler=easy, horizon=1h``."""
+    return ", ".join(s.text for s in point)
+
+
+def _check_labels(sweep: SweepSource, points: Sequence[Sequence[Setting]], runs: Sequence[Run]) -> None:
+    """Refuse two runs of one key from cells labelled apart (module docstring). Every run is
+    compared, not only replication 0's: a replication's seed must not meet another cell's."""
+    labels = [label(point) for point in points]
+    repeat = first_repeat([run.key for run in runs], [labels[run.cell] for run in runs])
+    if repeat is None:
+        return
+    one, other = (points[runs[i].cell] for i in repeat)
+    if sweep.spec.axes is not None:  # the first axis the two cells differ on
+        loc: tuple[str, ...] = (
+            "axes",
+            next(a.path for a, b in zip(one, other, strict=True) if a.text != b.text),
+        )
+    else:
+        loc = ("cells", str(runs[repeat[1]].cell))
+    raise sweep.error(
+        loc, f"cells {SAME_SCENARIO} (got {quoted(label(one))} and {quoted(label(other))}, one scenario)"
     )
 
 
