@@ -166,3 +166,13 @@ def test_run_warns_on_stderr_goes_on_and_lists_them_in_the_manifest(tmp_path: Pa
     ]
     validated = gpusim(tmp_path, "validate", "s.yaml")
     assert validated.returncode == 0 and validated.stderr == done.stderr
+
+
+def test_compare_warns_about_its_base_scenario(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(BASE.replace("tenants: {small: 1, big: 1}", "tenants: {small: 1}"))
+    done = gpusim(tmp_path, "compare", "s.yaml", "--schedulers", "fifo,easy", "--quiet", "--out", "out")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "gpusim: warning: s.yaml:8: workload.tenants.0: has no effect: no job stream or inference service "
+        "draws tenants from group 'big'\n"
+    )
