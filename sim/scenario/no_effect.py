@@ -3,8 +3,8 @@
 Warnings, not errors: a sweep may hold such a setting fixed while it varies what makes it
 act (``span_slowdown`` over ``strict: true`` and ``false``), and a scenario file may keep
 settings for later. But a setting that silently does nothing is usually a mistake (a
-spot notice under a scheduler that never stops spot jobs), so ``gpusim run`` and
-``validate`` name each on stderr and the manifest lists them.
+spot notice under a scheduler that never stops spot jobs), so ``gpusim run``, ``validate``
+and ``compare`` (its base scenario) name each on stderr, and a run's manifest lists them.
 
 Policies take part through an optional ``settings_without_effect()`` returning ``NoEffect``
 entries whose ``path`` is relative to their params (as ``references()`` does).
@@ -20,12 +20,14 @@ from sim.scenario.schema import PolicyRef, Scenario
 
 if TYPE_CHECKING:
     from sim.policies.base import Scheduler
+    from sim.scenario.workload import ServiceGroup, Stream, Workload
 
 
 def settings_without_effect(scenario: Scenario) -> list[NoEffect]:
     """Every setting of ``scenario`` that cannot change its run, with why (``path`` is dotted
     from the scenario's root), in the order of the scenario's sections."""
-    policies = {key: registry_of(key).create(ref.name, ref.params) for key, ref in _refs(scenario)}
+    refs: dict[str, PolicyRef] = {key: getattr(scenario, key) for key in POLICY_KEYS}
+    policies = {key: registry_of(key).create(ref.name, ref.params) for key, ref in refs.items()}
     found = _tenant_groups(scenario) + _speed(scenario) + _spot_notice(scenario, policies["scheduler"])
     found += _shadowed_demand_rules(scenario)
     for key, policy in policies.items():
@@ -34,8 +36,8 @@ def settings_without_effect(scenario: Scenario) -> list[NoEffect]:
     return found
 
 
-def _refs(scenario: Scenario) -> list[tuple[str, PolicyRef]]:
-    return [(key, getattr(scenario, key)) for key in POLICY_KEYS]
+def _streams_and_services(workload: Workload) -> list[Stream | ServiceGroup]:
+    return [*(workload.synthetic.streams if workload.synthetic else ()), *workload.inference]
 
 
 def _tenant_groups(scenario: Scenario) -> list[NoEffect]:
@@ -43,7 +45,7 @@ def _tenant_groups(scenario: Scenario) -> list[NoEffect]:
     workload = scenario.workload
     if "tenants" not in workload.model_fields_set:
         return []
-    users = [*(workload.synthetic.streams if workload.synthetic else ()), *workload.inference]
+    users = _streams_and_services(workload)
     drawn = {group for user in users if isinstance(user.tenants, dict) for group in user.tenants}
     trace = " (a trace's jobs keep the tenants it names)" if workload.trace is not None else ""
     return [
@@ -64,7 +66,7 @@ def _speed(scenario: Scenario) -> list[NoEffect]:
     workload = scenario.workload
     if not scenario.cluster.speed or workload.trace is not None:
         return []
-    users = [*(workload.synthetic.streams if workload.synthetic else ()), *workload.inference]
+    users = _streams_and_services(workload)
     if any(isinstance(user.gpu_type, list) and len(user.gpu_type) > 1 for user in users):
         return []
     return [
