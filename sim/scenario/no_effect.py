@@ -20,7 +20,6 @@ from sim.scenario.schema import PolicyRef, Scenario
 
 if TYPE_CHECKING:
     from sim.policies.base import Scheduler
-    from sim.scenario.workload import ServiceGroup, Stream, Workload
 
 
 def settings_without_effect(scenario: Scenario) -> list[NoEffect]:
@@ -36,16 +35,12 @@ def settings_without_effect(scenario: Scenario) -> list[NoEffect]:
     return found
 
 
-def _streams_and_services(workload: Workload) -> list[Stream | ServiceGroup]:
-    return [*(workload.synthetic.streams if workload.synthetic else ()), *workload.inference]
-
-
 def _tenant_groups(scenario: Scenario) -> list[NoEffect]:
     """Tenant groups the scenario gives (not the defaults) that no stream or service draws from."""
     workload = scenario.workload
     if "tenants" not in workload.model_fields_set:
         return []
-    users = _streams_and_services(workload)
+    users = workload.streams_and_services()
     drawn = {group for user in users if isinstance(user.tenants, dict) for group in user.tenants}
     trace = " (a trace's jobs keep the tenants it names)" if workload.trace is not None else ""
     return [
@@ -66,7 +61,7 @@ def _speed(scenario: Scenario) -> list[NoEffect]:
     workload = scenario.workload
     if not scenario.cluster.speed or workload.trace is not None:
         return []
-    users = _streams_and_services(workload)
+    users = workload.streams_and_services()
     if any(isinstance(user.gpu_type, list) and len(user.gpu_type) > 1 for user in users):
         return []
     return [

@@ -349,7 +349,7 @@ class Workload(Model):
 
         by_name = {group.name: group for group in self.tenants}
         names: dict[str, None] = {}
-        for user in self._users():
+        for user in self.streams_and_services():
             if isinstance(user.tenants, int):
                 names.update(dict.fromkeys(anonymous_names(user.name, user.tenants)))
             else:
@@ -363,7 +363,8 @@ class Workload(Model):
         classes = [stream.job_class for stream in self.synthetic.streams] if self.synthetic else []
         return list(dict.fromkeys(classes + ["inference"] * bool(self.inference)))
 
-    def _users(self) -> list[Stream | ServiceGroup]:
+    def streams_and_services(self) -> list[Stream | ServiceGroup]:
+        """The job streams, then the inference service groups: what draws tenants and GPU types."""
         streams: list[Stream | ServiceGroup] = list(self.synthetic.streams) if self.synthetic else []
         return streams + list(self.inference)
 
