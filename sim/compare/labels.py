@@ -20,6 +20,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from sim.scenario.loader import path_parts
+
 KEY_DIGITS = 16
 _SHOWN = 200
 """Most characters of a label quoted in a message: enough to tell two cells of many axes apart."""
@@ -33,14 +35,9 @@ def run_key(scenario: dict[str, Any], warmup: float) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:KEY_DIGITS]
 
 
-def parts(path: str) -> tuple[str, ...]:
-    """The keys of dotted ``path``, spaced as the loader reads an override (``a . b`` is ``a.b``)."""
-    return tuple(part.strip() for part in path.split("."))
-
-
 def inside(one: str, other: str) -> bool:
     """Whether one of the paths is the other or lies inside it: setting both, one overrides the other."""
-    a, b = parts(one), parts(other)
+    a, b = path_parts(one), path_parts(other)
     return a[: len(b)] == b or b[: len(a)] == a
 
 
@@ -56,7 +53,7 @@ def overlapping(paths: Sequence[str]) -> tuple[str, str] | None:
 def overlap_text(pair: tuple[str, str]) -> str:
     """A pair from ``overlapping`` as a message's value: ``'horizon' twice`` or ``'a' and 'a.b'``."""
     earlier, later = pair
-    if parts(earlier) == parts(later):
+    if path_parts(earlier) == path_parts(later):
         return f"{earlier!r} twice"
     return f"{earlier!r} and {later!r}"
 

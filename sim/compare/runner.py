@@ -30,7 +30,6 @@ from sim.compare.labels import (
     inside,
     overlap_text,
     overlapping,
-    parts,
     quoted,
     run_key,
 )
@@ -38,6 +37,7 @@ from sim.compare.metrics import comparison_metrics
 from sim.compare.stats import Interval, paired_difference, t_interval
 from sim.errors import UserError
 from sim.scenario import Scenario, scenario_from_data
+from sim.scenario.loader import path_parts
 from sim.workers import interruptible_pool
 
 
@@ -114,7 +114,7 @@ def make_variants(schedulers: Sequence[str], vary: Sequence[tuple[str, Sequence[
 def _check_paths(schedulers: bool, paths: Sequence[str]) -> None:
     overriding = "or one overrides the other"
     for path in paths:
-        if parts(path) == ("seed",):
+        if path_parts(path) == ("seed",):
             raise UserError(
                 f"--vary must not change seed: each replication sets it (got {path!r})", field="--vary"
             )

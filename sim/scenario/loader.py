@@ -183,7 +183,7 @@ def scenario_from_data(
 def parse_override(text: str) -> tuple[str, Any]:
     """``(dotted path, value)`` of ``"a.b.c=value"``; the value is read as a YAML flow value."""
     path, sep, raw = text.partition("=")
-    parts = [part.strip() for part in path.split(".")]
+    parts = path_parts(path)
     path = ".".join(parts)
     if not sep:
         raise _override_error(f"override must look like dotted.path=value (got {show(text)})")
@@ -196,6 +196,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     except yaml.YAMLError:
         raise _override_error(f"override value must be a YAML value (got {show(raw)})", field=path) from None
     return path, value
+
+
+def path_parts(path: str) -> tuple[str, ...]:
+    """The keys of dotted ``path`` as an override reads them (``a . b`` is ``a.b``)."""
+    return tuple(part.strip() for part in path.split("."))
 
 
 def _build(
