@@ -204,6 +204,41 @@ def test_yaml_syntax_error_gives_the_line(tmp_path: Path) -> None:
     assert error_of(path) == f"{path}:5: YAML must be well-formed: expected the node content, but found '-'"
 
 
+REPEATED = "keys must be unique in a mapping; YAML keeps only the last value"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (MINIMAL + "horizon: 1d\n", f"11: horizon: {REPEATED} (got 'horizon' again, first at line 2)"),
+        (
+            MINIMAL.replace("gpu_type: generic}", "gpu_type: generic, nodes: 5}"),
+            f"5: cluster.pods.0.nodes: {REPEATED} (got 'nodes' again, first at line 5)",
+        ),
+        (
+            MINIMAL.replace("metrics:\n", "metrics:\n  sample_interval: 1h\n"),
+            f"10: metrics.sample_interval: {REPEATED} (got 'sample_interval' again, first at line 9)",
+        ),
+    ],
+    ids=["top-level", "flow-mapping-in-a-list", "nested"],
+)
+def test_a_repeated_key_is_refused_at_its_second_line(tmp_path: Path, text: str, expected: str) -> None:
+    """PyYAML keeps a repeated key's last value: the first would be lost without a word."""
+    path = write(tmp_path, text)
+    assert error_of(path) == f"{path}:{expected}"
+
+
+def test_keys_merged_from_an_anchor_may_be_overridden(tmp_path: Path) -> None:
+    """`<<: *anchor` then the same key is YAML's way to override, not a repeat."""
+    text = MINIMAL.replace(
+        "  pods:\n    - {name: pool,",
+        "  pods:\n    - &base {name: other, nodes: 1, gpus_per_node: 1, gpu_type: generic}\n"
+        "    - {<<: *base, name: pool,",
+    )
+    scenario = load_scenario(write(tmp_path, text))
+    assert [(p.name, p.nodes) for p in scenario.cluster.pods] == [("other", 1), ("pool", 100)]
+
+
 def test_missing_scenario_file(tmp_path: Path) -> None:
     """A scenario path that names no file is a one-line error naming it."""
     path = tmp_path / "nope.yaml"

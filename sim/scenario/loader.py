@@ -5,7 +5,8 @@ Every mistake becomes a one-line ScenarioError or PolicyError located as
 override is located as ``--set: <dotted.path>: ...`` instead. Line numbers come from the
 YAML node tree, composed with the safe loader (no Python objects are ever constructed).
 A document nested deeper than ``MAX_DEPTH`` levels, whose aliases expand it beyond
-``MAX_NODES`` values, or with an alias inside its own anchor is refused before it is built.
+``MAX_NODES`` values, or with an alias inside its own anchor is refused before it is built,
+and so is a mapping that repeats a key (YAML would silently keep only the last value).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def read_yaml(path: str | Path, kind: str) -> tuple[Any, yaml.Node | None]:
             if node is None:
                 return None, None
             _check_expansion(node)
+            _check_unique_keys(node, source)
             return loader.construct_document(node), node
         finally:
             loader.dispose()
@@ -160,6 +162,41 @@ def _check_expansion(root: yaml.Node) -> None:
             open_.add(id(node))
             stack.append((node, True))
             stack.extend((child, False) for child in children)
+
+
+def _check_unique_keys(root: yaml.Node, source: str) -> None:
+    """Raise a ScenarioError at the second of two equal keys in one mapping: PyYAML keeps the
+    last, so the first value would be dropped without a word. Keys that ``<<: *anchor`` merges
+    in are not the mapping's own (its own override them, as YAML says). Walks the tree with
+    aliases expanded (``_check_expansion`` has bounded it), so the error names a path."""
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((item, _joined(path, str(i))) for i, item in enumerate(node.value))
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        first_line: dict[tuple[str, str], int] = {}
+        for key, value in node.value:
+            if key.tag == "tag:yaml.org,2002:merge" or not isinstance(key, yaml.ScalarNode):
+                stack.append((value, path))
+                continue
+            line = key.start_mark.line + 1
+            earlier = first_line.get((key.tag, key.value))
+            if earlier is not None:
+                raise ScenarioError(
+                    f"keys must be unique in a mapping; YAML keeps only the last value "
+                    f"(got {show(key.value)} again, first at line {earlier})",
+                    source=source,
+                    line=line,
+                    field=_joined(path, key.value),
+                )
+            first_line[key.tag, key.value] = line
+            stack.append((value, _joined(path, key.value)))
+
+
+def _joined(path: str, part: str) -> str:
+    return f"{path}.{part}" if path else part
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

@@ -153,7 +153,7 @@ def read_sweep(path: str | Path) -> SweepSource:
         raise reader.error(where, "sweep must have either axes (a grid) or cells (a list), not both")
     if spec.cells is not None and not spec.cells:
         raise reader.error(("cells",), "cells must list at least one cell (got [])")
-    _check_paths(reader, node)
+    _check_paths(reader)
     cells = math.prod(len(values) for values in spec.axes.values()) if spec.axes else len(spec.cells or ())
     if cells * spec.replications > MAX_RUNS:
         raise reader.error(
@@ -164,48 +164,21 @@ def read_sweep(path: str | Path) -> SweepSource:
     return reader
 
 
-def _check_paths(reader: SweepSource, node: yaml.Node | None) -> None:
+def _check_paths(reader: SweepSource) -> None:
     """Refuse an axis path (or a cell's) written twice or lying inside another: one overrides the
     other (``pricing`` replaces all of ``pricing.params.x``, or the other way round), so
     sweep.csv would show values that did not run. ``set`` may overlap them: an axis wins."""
     spec = reader.spec
     groups = [(("axes",), list(spec.axes), "axis")] if spec.axes is not None else []
     groups += [(("cells", str(i)), list(cell), "a cell's") for i, cell in enumerate(spec.cells or ())]
-    repeated = _repeated_keys(node)
     for loc, paths, whose in groups:
-        twice = repeated.get(loc)
-        pair = (twice, twice) if twice is not None else overlapping(paths)
+        pair = overlapping(paths)
         if pair is not None:
             raise reader.error(
                 (*loc, pair[1]),
                 f"{whose} paths must be unique and none inside another, or one overrides the other "
                 f"(got {overlap_text(pair)})",
             )
-
-
-def _repeated_keys(root: yaml.Node | None) -> dict[Loc, str]:
-    """Per mapping of override paths (``axes``, each cell), a key written twice in it: YAML
-    keeps only the last, so the model never sees the first."""
-    found: dict[Loc, str] = {}
-    if not isinstance(root, yaml.MappingNode):
-        return found
-    top = {key.value: value for key, value in root.value if isinstance(key, yaml.ScalarNode)}
-    mappings = [(("axes",), top.get("axes"))]
-    if isinstance(top.get("cells"), yaml.SequenceNode):
-        mappings += [(("cells", str(i)), item) for i, item in enumerate(top["cells"].value)]
-    for loc, mapping in mappings:
-        if not isinstance(mapping, yaml.MappingNode):
-            continue
-        seen: set[str] = set()
-        start, end = mapping.start_mark.index, mapping.end_mark.index
-        for key, _ in mapping.value:
-            # Keys merged in by `<<: *anchor` were written elsewhere; the mapping's own override them.
-            if isinstance(key, yaml.ScalarNode) and start <= key.start_mark.index < end:
-                if key.value in seen:
-                    found[loc] = key.value
-                    break
-                seen.add(key.value)
-    return found
 
 
 def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
