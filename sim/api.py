@@ -27,7 +27,7 @@ from sim.engine.core import Engine
 from sim.errors import ScenarioError
 from sim.policies import PLACEMENTS, PRICINGS, QUOTAS, SCHEDULERS
 from sim.records import JOB_COLUMNS, JobRecord, RunRecords
-from sim.scenario import Scenario, load_scenario, scenario_from_data
+from sim.scenario import Scenario, given_data, load_scenario, scenario_from_data
 from sim.workload.build import Workload, build_workload, calendar_of
 
 __version__ = "0.1.0"
@@ -138,7 +138,7 @@ def resolve(
     if isinstance(scenario, Scenario):
         if not settings:
             return scenario
-        return scenario_from_data(scenario.model_dump(mode="json"), overrides=settings)
+        return scenario_from_data(given_data(scenario), overrides=settings)
     if isinstance(scenario, Mapping):
         return scenario_from_data(dict(scenario), overrides=settings)
     return load_scenario(scenario, settings)

@@ -28,12 +28,15 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from sim.cli_compare import add_compare_parser, add_plot_parser
 from sim.cli_sweep import add_sweep_parser
 from sim.cli_trace import add_trace_parser
 from sim.errors import ScenarioError, UserError, one_line
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
 
 DEFAULT_SCENARIO = Path("scenarios") / "munich.yaml"
 
@@ -83,12 +86,8 @@ def _progress(total: float | None, enabled: bool):
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.api import run, stop_on_signals
     from sim.report import check_target, summary_table
-    from sim.scenario import load_scenario
 
-    warnings: list[str] = []
-    path = default_scenario() if args.scenario is None else args.scenario
-    scenario = load_scenario(path, args.set or (), warnings)
-    report_warnings(warnings)
+    scenario = load_from_cli(default_scenario() if args.scenario is None else args.scenario, args.set)
     out = Path(args.out) if args.out else results_dir(scenario.name)
     check_target(out)  # before simulating: a long run must not end in a refusal
     total = scenario.service_window()
@@ -136,6 +135,18 @@ def report_drops(dropped: dict[str, int]) -> None:
         print(f"gpusim: dropped {count} trace {'row' if count == 1 else 'rows'}: {reason}", file=sys.stderr)
 
 
+def load_from_cli(path: str | Path, settings: list[str] | None) -> Scenario:
+    """The scenario at ``path`` with the ``--set`` overrides (none replacing an earlier one),
+    its warnings printed."""
+    from sim.scenario.loader import check_set_once, load_scenario
+
+    check_set_once(settings or ())
+    warnings: list[str] = []
+    scenario = load_scenario(path, settings or (), warnings)
+    report_warnings(warnings)
+    return scenario
+
+
 def report_warnings(warnings: list[str]) -> None:
     """One stderr line per setting that cannot act (even with --quiet); the run goes on."""
     for warning in warnings:
@@ -144,12 +155,9 @@ def report_warnings(warnings: list[str]) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.cluster.state import ClusterLayout
-    from sim.scenario import load_scenario
     from sim.workload.build import build_workload
 
-    warnings: list[str] = []
-    scenario = load_scenario(args.scenario, args.set or (), warnings)
-    report_warnings(warnings)
+    scenario = load_from_cli(args.scenario, args.set)
     layout = ClusterLayout.from_scenario(scenario.cluster)
     workload = build_workload(scenario, layout)  # reads every trace row: a bad row fails here too
     jobs = workload.jobs

@@ -57,16 +57,13 @@ def parse_vary(text: str) -> tuple[str, list[str]]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.cli import report_warnings, results_dir
+    from sim.cli import load_from_cli, results_dir
     from sim.compare.output import comparison_table, write_comparison
     from sim.compare.runner import compare, make_variants
     from sim.report.writer import atomic_directory
-    from sim.scenario import load_scenario
     from sim.units import parse_duration
 
-    warnings: list[str] = []
-    scenario = load_scenario(args.scenario, args.set or (), warnings)
-    report_warnings(warnings)  # the base scenario's: a variant may make a setting act
+    scenario = load_from_cli(args.scenario, args.set)  # warns of the base: a variant may make a setting act
     schedulers = [name.strip() for name in (args.schedulers or "").split(",") if name.strip()]
     vary = [parse_vary(text) for text in args.vary or ()]
     if args.replications < 1:

@@ -155,6 +155,29 @@ def test_bad_set_override(tmp_path: Path, setting: str, message: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (("horizon=2d", "horizon=3d"), "--set: horizon: {rule} (given again) (got 'horizon=3d')"),
+        (
+            ("scheduler.params.x=1", "scheduler=fifo"),
+            "--set: scheduler: {rule} (replaces all of the earlier 'scheduler.params.x') (got 'scheduler=fifo')",
+        ),
+    ],
+    ids=["same-path", "earlier-inside"],
+)
+def test_a_set_that_would_lose_an_earlier_one_is_refused(
+    tmp_path: Path, settings: tuple[str, ...], message: str
+) -> None:
+    """Two ``--set`` of one path, or a later one replacing all of an earlier: one line, nothing run."""
+    project(tmp_path)
+    args = [part for setting in settings for part in ("--set", setting)]
+    line = one_error_line(gpusim(tmp_path, "run", "s.yaml", "--out", "out", "--quiet", *args))
+    rule = "override must not replace an earlier --set, whose value would be lost"
+    assert line == "gpusim: " + message.format(rule=rule)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
     ("args", "word"),
     [(("frobnicate",), "frobnicate"), (("run", "--frob"), "--frob"), ((), "command")],
     ids=["unknown-subcommand", "unknown-option", "no-subcommand"],

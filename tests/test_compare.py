@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import sim
 from sim.cli import main
 from sim.compare.metrics import comparison_metrics
 from sim.compare.runner import compare, make_variants, replication_seed
 from sim.compare.stats import t_interval
-from sim.scenario import scenario_from_data
+from sim.scenario import given_data, scenario_from_data
 
 SMALL = Path(__file__).parent / "data" / "small-munich.yaml"
 
@@ -126,7 +127,8 @@ def test_compare_command_writes_everything_and_is_deterministic(tmp_path: Path, 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--schedulers", "fifo,esay"], "scheduler must be one of"),
+        (["--schedulers", "fifo,esay"], "gpusim: --schedulers/--vary: scheduler: scheduler must be one of"),
+        (["--vary", "cluster.pods.0.nodes=2,-1"], "gpusim: --schedulers/--vary: cluster.pods.0.nodes: nodes"),
         (["--vary", "horizon"], "--vary must be PATH=V1,V2,... (got 'horizon')"),
         (["--replications", "0"], "--replications must be >= 1 (got 0)"),
         (["--warmup", "soon"], "--warmup must be a duration"),
@@ -139,6 +141,19 @@ def test_compare_mistakes_are_one_line_exit_2(
     err = capsys.readouterr().err
     assert err.startswith("gpusim: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_a_default_kept_by_the_base_stays_a_default_in_its_variants(tmp_path: Path) -> None:
+    """A 1 h horizon with the default 1 h sample interval is accepted (only a given interval must
+    be shorter), so its variants, built from the resolved base, must be accepted too: they
+    were refused before the base kept what was given apart from the defaults."""
+    path = tmp_path / "q.yaml"
+    path.write_text(yaml.safe_dump(queue(days="1h")), encoding="utf-8")
+    base = sim.api.resolve(path)
+    assert "sample_interval" not in base.metrics.model_fields_set
+    assert sim.api.resolve(base, {"scheduler": "easy"}).scheduler.name == "easy"
+    assert main(["compare", str(path), "--schedulers", "fifo,easy", "--out", str(tmp_path / "c"), "--quiet"]) == 0
+    assert given_data(scenario_from_data(given_data(base))) == given_data(base)
 
 
 def test_vary_makes_every_combination_on_the_same_workload(tmp_path: Path) -> None:

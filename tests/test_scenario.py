@@ -8,6 +8,7 @@ import pytest
 
 from sim.errors import PolicyError, ScenarioError
 from sim.scenario import load_scenario, parse_override, scenario_from_data
+from sim.scenario.loader import check_set_once
 
 MINIMAL = """\
 name: kth-replay
@@ -94,6 +95,24 @@ def test_parse_override_reads_yaml_values() -> None:
     assert parse_override("horizon=2d") == ("horizon", "2d")
     assert parse_override("x=[1,2]") == ("x", [1, 2])
     assert parse_override("description=a=b") == ("description", "a=b")
+
+
+def test_check_set_once_allows_refining_an_earlier_set() -> None:
+    """A later path inside an earlier one refines it; other paths are independent."""
+    check_set_once(["pricing=flat", "pricing.params.prices={B200: 3}", "seed=2", "horizon=1d"])
+    with pytest.raises(ScenarioError, match=r"\(given again\) \(got 'seed = 3'\)"):
+        check_set_once(["seed=2", "seed = 3"])
+
+
+def test_a_bare_pricing_or_quota_name_takes_params_from_set(tmp_path: Path) -> None:
+    """``pricing: flat`` in the file (or from an earlier --set) is promoted to {name: flat} for
+    ``--set pricing.params.x=...``, as scheduler and placement are."""
+    text = MINIMAL + "pricing: flat\nquota: caps\n"
+    scenario = load_scenario(
+        write(tmp_path, text), ["pricing.params.prices={generic: 3}", "quota.params.per_tenant=4"]
+    )
+    assert scenario.pricing.params == {"prices": {"generic": 3}}
+    assert scenario.quota.params == {"per_tenant": 4}
 
 
 def test_overrides_change_values_and_types(tmp_path: Path) -> None:

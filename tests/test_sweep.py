@@ -282,6 +282,15 @@ def test_cells_whose_labels_would_name_settings_that_did_not_run_are_refused(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_base_default_stays_a_default_in_the_cells(tmp_path: Path) -> None:
+    """A 1 h horizon with the default 1 h sample interval is a valid base, so its cells run: a
+    worker validates what was given, not the defaults written out (which it refused before)."""
+    write_sweep(tmp_path, pool(horizon="1h"), "b.yaml")
+    sweep = write_sweep(tmp_path, "base: b.yaml\naxes:\n  scheduler: [fifo, easy]\n")
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "out"), "--quiet", "--workers", "1"]) == 0
+    assert [row["scheduler"] for row in rows(tmp_path / "out")] == ["fifo", "easy"]
+
+
 def test_one_cell_listed_twice_is_still_one_run(tmp_path: Path) -> None:
     """The same point written twice has the same label: allowed, and run once (one key)."""
     sweep = "base: b.yaml\ncells:\n  - {scheduler: easy}\n  - {scheduler: easy}\n"

@@ -36,9 +36,13 @@ from sim.compare.labels import (
 from sim.compare.metrics import comparison_metrics
 from sim.compare.stats import Interval, paired_difference, t_interval
 from sim.errors import UserError
-from sim.scenario import Scenario, scenario_from_data
+from sim.scenario import Scenario, given_data, scenario_from_data
+from sim.scenario.base import OVERRIDE_SOURCE
 from sim.scenario.loader import path_parts
 from sim.workers import interruptible_pool
+
+VARIANTS = "--schedulers/--vary"
+"""Where a mistake in a variant's settings is located."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +143,17 @@ def check_variants(base: Scenario, variants: Sequence[Variant], warmup: float = 
     exactly when these do. The same settings twice (``easy`` and ``easy #2``) is the
     deliberate CRN check and stays allowed.
     """
-    data = base.model_dump(mode="json")
+    data = given_data(base)
     keys = []
     for variant in variants:
         overrides = (*variant.settings, f"seed={base.seed}")
-        scenario = scenario_from_data(data, source="--schedulers/--vary", overrides=overrides)
+        try:
+            scenario = scenario_from_data(data, source=VARIANTS, overrides=overrides)
+        except UserError as error:
+            if error.source != OVERRIDE_SOURCE:
+                raise
+            # The settings are overrides to the loader, but the user gave them as these options.
+            raise type(error)(error.message, source=VARIANTS, field=error.field) from None
         keys.append(run_key(scenario.model_dump(mode="json"), warmup))
     repeat = first_repeat(keys, [v.settings for v in variants])
     if repeat is not None:
@@ -192,7 +202,7 @@ def compare(
     if replications < 1:
         raise ValueError(f"replications must be >= 1 (got {replications})")
     check_variants(base, variants, warmup)
-    data = base.model_dump(mode="json")
+    data = given_data(base)
     tasks = [
         (
             data,

@@ -30,7 +30,7 @@ from sim.scenario.schema import Scenario
 
 _override_error = functools.partial(ScenarioError, source=OVERRIDE_SOURCE)
 # A policy given as a bare name can still be reached by ``--set scheduler.params.x=1``.
-_POLICY_KEYS = ("scheduler", "placement")
+_POLICY_KEYS = ("scheduler", "placement", "pricing", "quota")
 # A model validator may name a deeper field first: "pods.0.name: ..." or "a.b must ...";
 # below the first, a part may be a name with a dash ("node_types.dgx-b200.power_w").
 _PATH_IN_MESSAGE = re.compile(r"^([A-Za-z_]\w*(?:\.[\w\-]+)+)(?::\s+|\s+(?=must\b))")
@@ -217,6 +217,13 @@ def scenario_from_data(
     return _build(data, source, {}, base_dir, overrides)
 
 
+def given_data(scenario: Scenario) -> dict[str, Any]:
+    """``scenario`` as data for ``scenario_from_data``: what its file and overrides gave, defaults
+    left out, so that rules about given values (a given ``sample_interval`` must be shorter
+    than the horizon; the default need not) judge the copy as they judged the original."""
+    return scenario.model_dump(mode="json", exclude_unset=True)
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """``(dotted path, value)`` of ``"a.b.c=value"``; the value is read as a YAML flow value."""
     path, sep, raw = text.partition("=")
@@ -233,6 +240,25 @@ def parse_override(text: str) -> tuple[str, Any]:
     except yaml.YAMLError:
         raise _override_error(f"override value must be a YAML value (got {show(raw)})", field=path) from None
     return path, value
+
+
+def check_set_once(overrides: Sequence[str]) -> None:
+    """Refuse a ``--set`` that replaces an earlier one whole (the same path, or one the earlier
+    lies inside): the earlier value would be lost without a word. A later path inside an
+    earlier one refines it (``pricing=flat`` then ``pricing.params.price=2``) and is allowed."""
+    earlier: list[tuple[str, tuple[str, ...]]] = []
+    for text in overrides:
+        path, _ = parse_override(text)
+        parts = path_parts(path)
+        for before, before_parts in earlier:
+            if before_parts[: len(parts)] == parts:
+                lost = "given again" if before_parts == parts else f"replaces all of the earlier {before!r}"
+                raise _override_error(
+                    f"override must not replace an earlier --set, whose value would be lost "
+                    f"({lost}) (got {show(text)})",
+                    field=path,
+                )
+        earlier.append((path, parts))
 
 
 def path_parts(path: str) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ import yaml
 from sim.compare.labels import SAME_SCENARIO, first_repeat, quoted, run_key
 from sim.compare.runner import replication_seed
 from sim.errors import UserError
-from sim.scenario import Scenario, load_scenario, scenario_from_data
+from sim.scenario import Scenario, given_data, load_scenario, scenario_from_data
 from sim.scenario.loader import OVERRIDE_SOURCE
 from sim.sweep.spec import Loc, SweepSource
 
@@ -62,7 +62,7 @@ class Run:
     replication: int
     seed: int
     key: str
-    scenario: dict[str, Any]  # the resolved scenario as JSON data, seed included
+    scenario: dict[str, Any]  # the resolved scenario as JSON data (``given_data``), seed included
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,12 @@ def make_plan(sweep: SweepSource) -> Plan:
             )
     runs: list[Run] = []
     for index, scenario in enumerate(scenarios):
-        data = scenario.model_dump(mode="json")
+        # The key hashes every value, defaults included; a worker validates what was given.
+        data, given = scenario.model_dump(mode="json"), given_data(scenario)
         for r in range(spec.replications):
-            seeded = {**data, "seed": replication_seed(scenario.seed, r)}
-            runs.append(Run(index, r, seeded["seed"], run_key(seeded, spec.warmup), seeded))
+            seed = replication_seed(scenario.seed, r)
+            key = run_key({**data, "seed": seed}, spec.warmup)
+            runs.append(Run(index, r, seed, key, {**given, "seed": seed}))
     _check_labels(sweep, points, runs)
     return Plan(
         name=sweep.name,
