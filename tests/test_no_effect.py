@@ -88,8 +88,8 @@ def test_the_base_scenario_warns_about_nothing(tmp_path: Path) -> None:
              "cohort neither borrows nor lends"],
         ),
         (
-            ("horizon: 2h", "horizon: 2h\n" + KUEUE % "[{name: a, cohort: c, match: {tiers: [spot]}}, "
-             "{name: b, cohort: d}, {name: c, cohort: d}, {name: e, match: {tiers: [reserved]}}]"),
+            ("horizon: 2h", "horizon: 2h\n" + KUEUE % "[{name: a, cohort: c, match: {tiers: [reserved]}}, "
+             "{name: b, cohort: d}, {name: c, cohort: d}, {name: e, match: {tiers: [on-demand]}}]"),
             ["s.yaml:22: quota.params.cluster_queues.0.cohort: has no effect: no other ClusterQueue is in "
              "cohort 'c'",
              "s.yaml:22: quota.params.cluster_queues.2: has no effect: no job reaches it: the earlier queue "
@@ -98,17 +98,38 @@ def test_the_base_scenario_warns_about_nothing(tmp_path: Path) -> None:
              "'b' matches every job"],
         ),
         (
-            ("horizon: 2h", "horizon: 2h\ndemand: {rules: [{tier: spot, elasticity: 1}, {elasticity: 2}, "
-             "{tier: spot, job_class: batch, elasticity: 3}, {job_class: batch, elasticity: 4}]}"),
+            ("horizon: 2h", "horizon: 2h\ndemand: {rules: [{tier: reserved, elasticity: 1}, {elasticity: 2}, "
+             "{tier: reserved, job_class: batch, elasticity: 3}, {job_class: batch, elasticity: 4}]}"),
             ["s.yaml:22: demand.rules.2: has no effect: demand.rules.0 comes first and matches every job it "
              "would",
              "s.yaml:22: demand.rules.3: has no effect: demand.rules.1 comes first and matches every job it "
              "would"],
         ),
+        (
+            ("horizon: 2h", "horizon: 2h\npricing: {name: flat, params: {discounts: {spot: 0.5, reserved: 0.2}}}\n"
+             "demand: {rules: [{tier: spot, elasticity: 1}]}\n"
+             + KUEUE % "[{name: a, match: {tiers: [reserved, spot]}}]"),
+            ["s.yaml:22: pricing.params.discounts.spot: has no effect: no job has tier 'spot' (the workload's "
+             "jobs have tiers: on-demand, reserved)",
+             "s.yaml:24: quota.params.cluster_queues.0.match.tiers.1: has no effect: no job has tier 'spot' "
+             "(the workload's jobs have tiers: on-demand, reserved)",
+             "s.yaml:23: demand.rules.0.tier: has no effect: no job has tier 'spot' (the workload's jobs have "
+             "tiers: on-demand, reserved)"],
+        ),
+        (
+            ("horizon: 2h", "horizon: 2h\nquota: {name: caps, params: {per_tier: {spot: 4, reserved: 8}}}"),
+            ["s.yaml:22: quota.params.per_tier.spot: has no effect: no job has tier 'spot' (the workload's "
+             "jobs have tiers: on-demand, reserved)"],
+        ),
+        (
+            ("horizon: 2h", "horizon: 2h\nquota: {name: reserved_share, params: {tier: spot, share: 0.5}}"),
+            ["s.yaml:22: quota.params.tier: has no effect: no job has tier 'spot' (the workload's jobs have "
+             "tiers: on-demand, reserved)"],
+        ),
     ],
     ids=[
         "unused-tenant-group", "speed", "spot-notice", "span-slowdown", "kueue-limits", "kueue-queues",
-        "demand-rules",
+        "demand-rules", "absent-tier", "caps-tier", "reserved-share-tier",
     ],
 )  # fmt: skip
 def test_a_setting_that_cannot_act_is_one_located_warning(
@@ -126,7 +147,7 @@ def test_a_setting_that_acts_is_not_named(tmp_path: Path) -> None:
     cohort of two queues, a match-all queue last, speed with a trace (which may hold jobs of
     several types; it is not read for this)."""
     queues = (
-        "[{name: a, cohort: c, match: {tiers: [spot]}, borrowing_limit: {B200: 4}}, "
+        "[{name: a, cohort: c, match: {tiers: [reserved]}, borrowing_limit: {B200: 4}}, "
         "{name: b, cohort: c, lending_limit: {B200: 2}}]"
     )
     placement = "placement: {name: pod_local, params: {strict: false, span_slowdown: 1.5}}"

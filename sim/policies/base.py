@@ -22,11 +22,12 @@ from sim.workload.jobs import JobTable
 
 
 class Reference(NamedTuple):
-    """A name a policy's parameters give for a GPU type, tenant or job class, where they give
-    it (``prices.B200``), and whether it is a glob pattern (``sme-*``). The loader refuses
-    one that names nothing the scenario has: a typo there would silently do nothing."""
+    """A name a policy's parameters give for a GPU type, tenant, job class or tier, where they
+    give it (``prices.B200``), and whether it is a glob pattern (``sme-*``). The loader refuses
+    one that names nothing the scenario has: a typo there would silently do nothing. A tier
+    is one of a fixed few, all valid: one that no job has is a warning (``no_effect``)."""
 
-    kind: str  # "gpu_type", "tenant" or "job_class"
+    kind: str  # "gpu_type", "tenant", "job_class" or "tier"
     path: str
     name: str
     pattern: bool = False

@@ -12,6 +12,7 @@ entries whose ``path`` is relative to their params (as ``references()`` does).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sim.scenario.base import NoEffect
@@ -32,7 +33,31 @@ def settings_without_effect(scenario: Scenario) -> list[NoEffect]:
     for key, policy in policies.items():
         for inert in getattr(policy, "settings_without_effect", list)():
             found.append(NoEffect(f"{key}.params.{inert.path}", inert.why))
-    return found
+    return found + _absent_tiers(scenario, policies)
+
+
+def _absent_tiers(scenario: Scenario, policies: Mapping[str, object]) -> list[NoEffect]:
+    """A tier that a policy's parameters or a demand rule name but no job can have (a discount,
+    a limit, a reserved share or a rule for nobody). Not checked with a trace (its rows give
+    their own tiers, and it is not read here)."""
+    workload = scenario.workload
+    if workload.trace is not None:
+        return []
+    tiers = workload.possible_tiers()
+    named = [
+        (f"{key}.params.{ref.path}", ref.name)
+        for key, policy in policies.items()
+        for ref in getattr(policy, "references", list)()
+        if ref.kind == "tier"
+    ]
+    if scenario.demand is not None:
+        named += [(f"demand.rules.{i}.tier", r.tier) for i, r in enumerate(scenario.demand.rules) if r.tier]
+    having = ", ".join(tiers) or "none"
+    return [
+        NoEffect(path, f"no job has tier {tier!r} (the workload's jobs have tiers: {having})")
+        for path, tier in named
+        if tier not in tiers
+    ]
 
 
 def _tenant_groups(scenario: Scenario) -> list[NoEffect]:

@@ -85,6 +85,8 @@ def check_policies(
                 field=field,
             )
         for named in getattr(policy, "references", list)():
+            if named.kind == "tier":  # any tier is valid; one no job has is a warning (no_effect)
+                continue
             if named.kind not in names:
                 names[named.kind] = sources[named.kind]()
             known = names[named.kind]

@@ -363,6 +363,21 @@ class Workload(Model):
         classes = [stream.job_class for stream in self.synthetic.streams] if self.synthetic else []
         return list(dict.fromkeys(classes + ["inference"] * bool(self.inference)))
 
+    def possible_tiers(self) -> list[str]:
+        """Every tier a stream's or service's job can have (its tenant groups' drawn with a
+        weight above 0; anonymous tenants are on-demand), in their order; a trace's are its own."""
+        from sim.workload.jobs import DEFAULT_TIER
+
+        by_name = {group.name: group for group in self.tenants}
+        tiers: dict[str, None] = {}
+        for user in self.streams_and_services():
+            if isinstance(user.tenants, int):
+                tiers[DEFAULT_TIER] = None
+            else:
+                drawn = [group for group, weight in user.tenants.items() if weight > 0]
+                tiers.update((by_name[group].tier, None) for group in drawn)
+        return list(tiers)
+
     def streams_and_services(self) -> list[Stream | ServiceGroup]:
         """The job streams, then the inference service groups: what draws tenants and GPU types."""
         streams: list[Stream | ServiceGroup] = list(self.synthetic.streams) if self.synthetic else []

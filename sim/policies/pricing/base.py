@@ -70,8 +70,10 @@ class Pricing(ABC):
         self.discounts = _check_discounts(discounts or {})
 
     def references(self) -> list[Reference]:
-        """The GPU types the given prices name (a price for a type the cluster lacks is never used)."""
-        return [Reference("gpu_type", f"prices.{gpu_type}", gpu_type) for gpu_type in self._given_types]
+        """The GPU types the given prices name (a price for a type the cluster lacks is never
+        used), and the tiers the discounts name."""
+        named = [Reference("gpu_type", f"prices.{gpu_type}", gpu_type) for gpu_type in self._given_types]
+        return named + [Reference("tier", f"discounts.{tier}", tier) for tier in self.discounts]
 
     def bind(self, calendar: Calendar, gpu_types: Sequence[str]) -> None:
         """Called once before a run with the scenario's calendar and the cluster's GPU types."""

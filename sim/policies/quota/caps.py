@@ -64,7 +64,7 @@ class Caps(Quota):
             for t in limit
             if t != ALL_TYPES
         ]
-        return named
+        return named + [Reference("tier", f"per_tier.{tier}", tier) for tier in self.tier_limits]
 
     def bind(self, layout: ClusterLayout, jobs: JobTable) -> None:
         self.layout, self.jobs = layout, jobs

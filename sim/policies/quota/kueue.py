@@ -207,6 +207,8 @@ class Kueue(Quota):
                     Reference(kind, f"{where}.match.{key}.{k}", p, pattern=True)
                     for k, p in enumerate(patterns or ())
                 ]
+            tiers = enumerate(queue.tiers or ())
+            named += [Reference("tier", f"{where}.match.tiers.{k}", tier) for k, tier in tiers]
         return named
 
     def settings_without_effect(self) -> list[NoEffect]:

@@ -6,6 +6,7 @@ import math
 
 from sim.cluster.state import ClusterLayout
 from sim.policies import QUOTAS
+from sim.policies.base import Reference
 from sim.policies.quota.kueue import RECLAIM, Kueue
 from sim.workload.jobs import TIERS, JobTable
 
@@ -41,6 +42,9 @@ class ReservedShare(Kueue):
         self.tier, self.share_of_cluster, self.shared_reclaim = tier, float(share), shared_reclaim
         placeholder = {"name": "reserved", "match": {"tiers": [tier]}}
         super().__init__(cluster_queues=[placeholder])
+
+    def references(self) -> list[Reference]:
+        return [Reference("tier", "tier", self.tier)]
 
     def bind(self, layout: ClusterLayout, jobs: JobTable) -> None:
         reserved = {
