@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
+from sim.errors import UserError, located
 
 
 def add_compare_parser(commands: Any) -> None:
@@ -57,10 +57,11 @@ def parse_vary(text: str) -> tuple[str, list[str]]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.cli import load_from_cli, results_dir
+    from sim.cli import load_from_cli, report_warnings, results_dir
     from sim.compare.output import comparison_table, write_comparison
-    from sim.compare.runner import compare, make_variants
+    from sim.compare.runner import check_variants, compare, make_variants
     from sim.report.writer import atomic_directory
+    from sim.scenario.no_effect import SAME_REPLICATIONS, draws_random_numbers
     from sim.units import parse_duration
 
     scenario = load_from_cli(args.scenario, args.set)  # warns of the base: a variant may make a setting act
@@ -82,6 +83,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             field="--warmup",
         )
     variants = make_variants(schedulers, vary)
+    runs = check_variants(scenario, variants, warmup)  # mistakes in the variants before anything runs
+    if args.replications > 1 and not any(draws_random_numbers(s) for s in runs):
+        report_warnings([located(SAME_REPLICATIONS, field="--replications")])
     out = Path(args.out) if args.out else results_dir(scenario.name, prefix="compare-")
     bar = None
     if not args.quiet and sys.stderr.isatty():

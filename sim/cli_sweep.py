@@ -49,6 +49,7 @@ def add_sweep_parser(commands: Any) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.cli import report_warnings
     from sim.report.sweep_plots import plot_sweep
     from sim.sweep import make_plan, read_sweep, run_sweep
     from sim.sweep.runner import check_sweep_dir
@@ -57,6 +58,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UserError(f"--workers must be >= 1 (got {args.workers})", field="--workers")
     sweep = read_sweep(args.sweep)
     plan = make_plan(sweep)
+    report_warnings(list(plan.warnings))
     out = Path(args.out) if args.out else Path("results") / plan.name
     _check_creatable(out)
     check_sweep_dir(out)

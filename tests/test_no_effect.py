@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from test_cli import gpusim
 
+from sim.cli import main
 from sim.scenario import load_scenario
+from sim.scenario.no_effect import SAME_REPLICATIONS
 
 BASE = """\
 name: inert
@@ -197,3 +200,29 @@ def test_compare_warns_about_its_base_scenario(tmp_path: Path) -> None:
         "gpusim: warning: s.yaml:8: workload.tenants.0: has no effect: no job stream or inference service "
         "draws tenants from group 'big'\n"
     )
+
+
+def test_replications_of_a_scenario_without_randomness_are_warned_about(tmp_path: Path, capsys: Any) -> None:
+    """A trace alone draws no random number: every replication repeats the first (intervals 0
+    wide). Compare and sweep say so and run; with a synthetic stream (BASE) they do not."""
+    (tmp_path / "t.csv").write_text("job_id,submit_time,gpus,duration\na,0,1,100\nb,5,2,50\n")
+    data = {
+        "name": "t",
+        "cluster": {"pods": [{"name": "p", "nodes": 2, "gpus_per_node": 1, "gpu_type": "G"}]},
+        "workload": {"trace": {"path": "t.csv"}},
+        "scheduler": "fifo",
+    }
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "s.yaml").write_text(BASE)
+    compare = ["compare", "--schedulers", "fifo,easy", "--replications", "2", "--quiet"]
+    assert main([*compare, str(tmp_path / "t.yaml"), "--out", str(tmp_path / "c")]) == 0
+    assert capsys.readouterr().err == f"gpusim: warning: --replications: {SAME_REPLICATIONS}\n"
+    assert main([*compare, str(tmp_path / "s.yaml"), "--out", str(tmp_path / "d")]) == 0
+    assert capsys.readouterr().err == ""
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("base: t.yaml\nreplications: 2\naxes:\n  scheduler: [fifo, easy]\n")
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "w"), "--quiet", "--workers", "1"]) == 0
+    assert capsys.readouterr().err == f"gpusim: warning: {sweep}:2: replications: {SAME_REPLICATIONS}\n"
+    sweep.write_text("base: s.yaml\nreplications: 2\naxes:\n  scheduler: [fifo, easy]\n")
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "x"), "--quiet", "--workers", "1"]) == 0
+    assert capsys.readouterr().err == ""

@@ -133,7 +133,7 @@ def _check_paths(schedulers: bool, paths: Sequence[str]) -> None:
         raise UserError(f"{rule} (got {overlap_text(pair)})", field="--vary")
 
 
-def check_variants(base: Scenario, variants: Sequence[Variant], warmup: float = 0.0) -> None:
+def check_variants(base: Scenario, variants: Sequence[Variant], warmup: float = 0.0) -> list[Scenario]:
     """Validate every variant's scenario (a mistake is a UserError before any run), and refuse
     two variants of different settings that run one scenario (``1h`` and ``3600``): their
     labels would claim a difference that is not there.
@@ -141,10 +141,10 @@ def check_variants(base: Scenario, variants: Sequence[Variant], warmup: float = 
     The scenarios compared are replication 0's (the base seed): the variants of every other
     replication differ from these by the seed alone, the same for all, so they coincide
     exactly when these do. The same settings twice (``easy`` and ``easy #2``) is the
-    deliberate CRN check and stays allowed.
+    deliberate CRN check and stays allowed. Returns those scenarios, in variant order.
     """
     data = given_data(base)
-    keys = []
+    keys, scenarios = [], []
     for variant in variants:
         overrides = (*variant.settings, f"seed={base.seed}")
         try:
@@ -155,6 +155,7 @@ def check_variants(base: Scenario, variants: Sequence[Variant], warmup: float = 
             # The settings are overrides to the loader, but the user gave them as these options.
             raise type(error)(error.message, source=VARIANTS, field=error.field) from None
         keys.append(run_key(scenario.model_dump(mode="json"), warmup))
+        scenarios.append(scenario)
     repeat = first_repeat(keys, [v.settings for v in variants])
     if repeat is not None:
         one, other = (variants[i] for i in repeat)
@@ -165,6 +166,7 @@ def check_variants(base: Scenario, variants: Sequence[Variant], warmup: float = 
             f"variants {SAME_SCENARIO} (got {quoted(one.label)} and {quoted(other.label)}, one scenario)",
             field=field,
         )
+    return scenarios
 
 
 def replication_seed(seed: int, replication: int) -> int:

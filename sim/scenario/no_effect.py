@@ -130,3 +130,18 @@ def _shadowed_demand_rules(scenario: Scenario) -> list[NoEffect]:
             why = f"demand.rules.{cover} comes first and matches every job it would"
             found.append(NoEffect(f"demand.rules.{index}", why))
     return found
+
+
+SAME_REPLICATIONS = (
+    "has no effect: no scenario run draws a random number (a trace alone: no synthetic streams, "
+    "inference services or demand), so every replication repeats the first and the intervals are 0 wide"
+)
+"""The warning for replications > 1 when ``draws_random_numbers`` is false for every scenario run."""
+
+
+def draws_random_numbers(scenario: Scenario) -> bool:
+    """Whether the seed changes the run: synthetic streams, inference services and ``demand``
+    (willingness to pay) draw from it; a trace and every policy are deterministic."""
+    workload = scenario.workload
+    return bool(workload.streams_and_services()) or scenario.demand is not None
+

@@ -32,9 +32,10 @@ import yaml
 
 from sim.compare.labels import SAME_SCENARIO, first_repeat, quoted, run_key
 from sim.compare.runner import replication_seed
-from sim.errors import UserError
+from sim.errors import UserError, located
 from sim.scenario import Scenario, given_data, load_scenario, scenario_from_data
 from sim.scenario.loader import OVERRIDE_SOURCE
+from sim.scenario.no_effect import SAME_REPLICATIONS, draws_random_numbers
 from sim.sweep.spec import Loc, SweepSource
 
 Loader = Callable[[list[str]], Scenario]
@@ -76,6 +77,7 @@ class Plan:
     warmup: float
     scenario_name: str
     runs: list[Run]
+    warnings: tuple[str, ...] = ()  # located lines for settings that cannot act (replications)
 
 
 def flow(value: Any) -> str:
@@ -110,6 +112,10 @@ def make_plan(sweep: SweepSource) -> Plan:
             key = run_key({**data, "seed": seed}, spec.warmup)
             runs.append(Run(index, r, seed, key, {**given, "seed": seed}))
     _check_labels(sweep, points, runs)
+    warnings = ()
+    if spec.replications > 1 and not any(draws_random_numbers(s) for s in scenarios):
+        line = sweep.line(("replications",))
+        warnings = (located(SAME_REPLICATIONS, sweep.source, line, "replications"),)
     return Plan(
         name=sweep.name,
         axes=axes,
@@ -118,6 +124,7 @@ def make_plan(sweep: SweepSource) -> Plan:
         warmup=spec.warmup,
         scenario_name=scenarios[0].name,
         runs=runs,
+        warnings=warnings,
     )
 
 
