@@ -17,6 +17,9 @@ from typing import Any
 
 from sim.errors import UserError, located
 
+REPLICATIONS = 5
+"""Seeds per variant when ``--replications`` is not given."""
+
 
 def add_compare_parser(commands: Any) -> None:
     compare = commands.add_parser(
@@ -30,7 +33,7 @@ def add_compare_parser(commands: Any) -> None:
         "--schedulers", metavar="A,B,C", help="schedulers to compare, the first the baseline"
     )
     compare.add_argument(
-        "--replications", type=int, default=5, metavar="R", help="seeds per variant (default 5)"
+        "--replications", type=int, metavar="R", help=f"seeds per variant (default {REPLICATIONS})"
     )
     compare.add_argument(
         "--warmup", default="0", metavar="DUR", help="ignore jobs submitted before this (default 0)"
@@ -67,8 +70,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenario = load_from_cli(args.scenario, args.set)  # warns of the base: a variant may make a setting act
     schedulers = [name.strip() for name in (args.schedulers or "").split(",") if name.strip()]
     vary = [parse_vary(text) for text in args.vary or ()]
-    if args.replications < 1:
-        raise UserError(f"--replications must be >= 1 (got {args.replications})", field="--replications")
+    replications = REPLICATIONS if args.replications is None else args.replications
+    if replications < 1:
+        raise UserError(f"--replications must be >= 1 (got {replications})", field="--replications")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be >= 1 (got {args.workers})", field="--workers")
     try:
@@ -84,20 +88,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     variants = make_variants(schedulers, vary)
     runs = check_variants(scenario, variants, warmup)  # mistakes in the variants before anything runs
-    if args.replications > 1 and not any(draws_random_numbers(s) for s in runs):
+    # Only when given: by default a deterministic scenario's intervals are rightly 0 wide.
+    if args.replications is not None and replications > 1 and not any(map(draws_random_numbers, runs)):
         report_warnings([located(SAME_REPLICATIONS, field="--replications")])
     out = Path(args.out) if args.out else results_dir(scenario.name, prefix="compare-")
     bar = None
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
-        bar = tqdm(total=len(variants) * args.replications, unit="run", file=sys.stderr)
+        bar = tqdm(total=len(variants) * replications, unit="run", file=sys.stderr)
     try:
         with atomic_directory(out) as tmp:
             comparison = compare(
                 scenario,
                 variants,
-                args.replications,
+                replications,
                 warmup=warmup,
                 out=tmp,
                 workers=args.workers,
@@ -109,7 +114,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if not args.quiet:
-        print(f"{scenario.name}: {len(variants)} variants x {args.replications} replications")
+        print(f"{scenario.name}: {len(variants)} variants x {replications} replications")
         print(comparison_table(comparison))
         print(f"results: {out}")
     return 0

@@ -219,6 +219,9 @@ def test_replications_of_a_scenario_without_randomness_are_warned_about(tmp_path
     assert capsys.readouterr().err == f"gpusim: warning: --replications: {SAME_REPLICATIONS}\n"
     assert main([*compare, str(tmp_path / "s.yaml"), "--out", str(tmp_path / "d")]) == 0
     assert capsys.readouterr().err == ""
+    default = ["compare", str(tmp_path / "t.yaml"), "--schedulers", "fifo,easy", "--quiet"]
+    assert main([*default, "--out", str(tmp_path / "e")]) == 0  # 5 by default: 0 wide is right
+    assert capsys.readouterr().err == ""
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text("base: t.yaml\nreplications: 2\naxes:\n  scheduler: [fifo, easy]\n")
     assert main(["sweep", str(sweep), "--out", str(tmp_path / "w"), "--quiet", "--workers", "1"]) == 0
