@@ -87,9 +87,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.api import run, stop_on_signals
     from sim.report import check_target, summary_table
 
-    scenario = load_from_cli(default_scenario() if args.scenario is None else args.scenario, args.set)
+    warnings: list[str] = []
+    path = default_scenario() if args.scenario is None else args.scenario
+    scenario = load_from_cli(path, args.set, warnings)
     out = Path(args.out) if args.out else results_dir(scenario.name)
     check_target(out)  # before simulating: a long run must not end in a refusal
+    report_warnings(warnings)
     total = scenario.service_window()
     bar, update = _progress(total, not args.quiet and sys.stderr.isatty())
     # Ctrl-C / SIGTERM: the run stops after the current instant and its partial results are
@@ -135,20 +138,20 @@ def report_drops(dropped: dict[str, int]) -> None:
         print(f"gpusim: dropped {count} trace {'row' if count == 1 else 'rows'}: {reason}", file=sys.stderr)
 
 
-def load_from_cli(path: str | Path, settings: list[str] | None) -> Scenario:
-    """The scenario at ``path`` with the ``--set`` overrides (none replacing an earlier one),
-    its warnings printed."""
+def load_from_cli(path: str | Path, settings: list[str] | None, warnings: list[str]) -> Scenario:
+    """The scenario at ``path`` with the ``--set`` overrides (none replacing an earlier one);
+    its warnings go to ``warnings``, for ``report_warnings`` once the command's checks pass."""
     from sim.scenario.loader import check_set_once, load_scenario
 
     check_set_once(settings or ())
-    warnings: list[str] = []
-    scenario = load_scenario(path, settings or (), warnings)
-    report_warnings(warnings)
-    return scenario
+    return load_scenario(path, settings or (), warnings)
 
 
 def report_warnings(warnings: list[str]) -> None:
-    """One stderr line per setting that cannot act (even with --quiet); the run goes on."""
+    """One stderr line per setting that cannot act (even with --quiet); the run goes on.
+
+    Called once a command has checked all it can before its work: a mistake found up to
+    then is the one line on stderr, not the last of several."""
     for warning in warnings:
         print(f"gpusim: warning: {warning}", file=sys.stderr)
 
@@ -157,9 +160,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sim.cluster.state import ClusterLayout
     from sim.workload.build import build_workload
 
-    scenario = load_from_cli(args.scenario, args.set)
+    warnings: list[str] = []
+    scenario = load_from_cli(args.scenario, args.set, warnings)
     layout = ClusterLayout.from_scenario(scenario.cluster)
     workload = build_workload(scenario, layout)  # reads every trace row: a bad row fails here too
+    report_warnings(warnings)
     jobs = workload.jobs
     report_drops(workload.drops)
     print(

@@ -67,7 +67,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.scenario.no_effect import SAME_REPLICATIONS, draws_random_numbers
     from sim.units import parse_duration
 
-    scenario = load_from_cli(args.scenario, args.set)  # warns of the base: a variant may make a setting act
+    warnings: list[str] = []  # of the base scenario: a variant may make a setting act
+    scenario = load_from_cli(args.scenario, args.set, warnings)
     schedulers = [name.strip() for name in (args.schedulers or "").split(",") if name.strip()]
     vary = [parse_vary(text) for text in args.vary or ()]
     replications = REPLICATIONS if args.replications is None else args.replications
@@ -90,15 +91,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     runs = check_variants(scenario, variants, warmup)  # mistakes in the variants before anything runs
     # Only when given: by default a deterministic scenario's intervals are rightly 0 wide.
     if args.replications is not None and replications > 1 and not any(map(draws_random_numbers, runs)):
-        report_warnings([located(SAME_REPLICATIONS, field="--replications")])
+        warnings.append(located(SAME_REPLICATIONS, field="--replications"))
     out = Path(args.out) if args.out else results_dir(scenario.name, prefix="compare-")
     bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(variants) * replications, unit="run", file=sys.stderr)
     try:
         with atomic_directory(out) as tmp:
+            report_warnings(warnings)  # now that the directory could be made: no error line follows
+            if not args.quiet and sys.stderr.isatty():
+                from tqdm import tqdm
+
+                bar = tqdm(total=len(variants) * replications, unit="run", file=sys.stderr)
             comparison = compare(
                 scenario,
                 variants,

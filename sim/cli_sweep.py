@@ -58,10 +58,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UserError(f"--workers must be >= 1 (got {args.workers})", field="--workers")
     sweep = read_sweep(args.sweep)
     plan = make_plan(sweep)
-    report_warnings(list(plan.warnings))
     out = Path(args.out) if args.out else Path("results") / plan.name
     _check_creatable(out)
     check_sweep_dir(out)
+    report_warnings(list(plan.warnings))
     bar = None
     show_bar = not args.quiet and sys.stderr.isatty()
 

@@ -229,3 +229,20 @@ def test_replications_of_a_scenario_without_randomness_are_warned_about(tmp_path
     sweep.write_text("base: s.yaml\nreplications: 2\naxes:\n  scheduler: [fifo, easy]\n")
     assert main(["sweep", str(sweep), "--out", str(tmp_path / "x"), "--quiet", "--workers", "1"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_mistake_found_after_the_scenario_is_the_only_line(tmp_path: Path, capsys: Any) -> None:
+    """Warnings are printed once a command's checks pass: an --out that cannot be made is then
+    the one line on stderr, not the last of several."""
+    (tmp_path / "s.yaml").write_text(BASE.replace("{name: easy, params: {preempt_spot: true}}", "fifo"))
+    (tmp_path / "file").write_text("")
+    under_a_file = str(tmp_path / "file" / "out")
+    for argv in (
+        ["run", str(tmp_path / "s.yaml"), "--out", under_a_file, "--quiet"],
+        ["compare", str(tmp_path / "s.yaml"), "--schedulers", "fifo", "--out", under_a_file, "--quiet"],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "warning" not in err and "file" in err, err
+    assert main(["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "ok"), "--quiet"]) == 0
+    assert capsys.readouterr().err.startswith("gpusim: warning: ")
