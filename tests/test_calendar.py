@@ -288,3 +288,21 @@ def test_zero_rate_or_duration_is_empty() -> None:
         thinned_arrivals(rng, -1.0, profile, cal, WEEK)
     with pytest.raises(ValueError):
         thinned_arrivals(rng, 1.0, profile[:100], cal, WEEK)
+
+
+def test_arrivals_from_a_start_use_absolute_hours() -> None:
+    """From ``start`` the arrivals lie in [start, start + duration), the hours looked up at the
+    absolute time; the draws are those of a window from 0 (same count, uniforms, acceptances)."""
+    cal = Calendar(MONDAY)
+    start = 2 * WEEK + 2.5 * DAY  # Wednesday noon of the third week
+    workday = thinned_arrivals(
+        np.random.default_rng(8), 0.01, week_profile(PRESETS["workday"]), cal, WEEK, start
+    )
+    assert len(workday) > 1000 and workday.min() >= start and workday.max() < start + WEEK
+    hours = cal.hour_of_week(workday)
+    assert np.all((hours // 24 < 5) & (hours % 24 >= 8) & (hours % 24 < 18))
+    flat = week_profile(PRESETS["flat"])
+    shifted = thinned_arrivals(np.random.default_rng(9), 0.01, flat, cal, DAY, start)
+    assert np.array_equal(shifted, thinned_arrivals(np.random.default_rng(9), 0.01, flat, cal, DAY) + start)
+    with pytest.raises(ValueError):
+        thinned_arrivals(np.random.default_rng(9), 0.01, flat, cal, DAY, -1.0)

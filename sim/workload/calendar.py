@@ -192,22 +192,33 @@ def _check(mean_rate: float, profile: np.ndarray, duration: float) -> None:
 
 
 def thinned_arrivals(
-    rng: np.random.Generator, mean_rate: float, profile: np.ndarray, calendar: Calendar, duration: float
+    rng: np.random.Generator,
+    mean_rate: float,
+    profile: np.ndarray,
+    calendar: Calendar,
+    duration: float,
+    start: float = 0.0,
 ) -> np.ndarray:
-    """Sorted arrival times in [0, duration) at rate ``mean_rate * profile[hour]`` per second.
+    """Sorted arrival times in [start, start + duration) at rate ``mean_rate * profile[hour]``
+    per second, the hour looked up at the absolute time (so a window drawn from ``start``
+    follows the calendar as if the process had run since 0).
 
     Always the same draws (a Poisson count, that many uniform times, that many uniform
     acceptance draws), even for a flat profile, so results never depend on a special case.
     """
     _check(mean_rate, profile, duration)
+    if not (math.isfinite(start) and start >= 0):
+        raise ValueError(f"start must be finite and >= 0, got {start}")
     peak = float(profile.max())
     if mean_rate == 0 or duration == 0 or peak == 0:
         return np.zeros(0, dtype=float)
+    end = start + duration
     count = rng.poisson(mean_rate * peak * duration)
-    times = np.sort(rng.uniform(0.0, duration, count))
+    times = start + np.sort(rng.uniform(0.0, duration, count))
     accept = rng.uniform(0.0, 1.0, count)
-    # u < p / peak has probability exactly p / peak; the bound guards against a rounded-up draw.
-    keep = (accept * peak < rate_multiplier(profile, calendar, times)) & (times < duration)
+    # u < p / peak has probability exactly p / peak; the bound guards against a time rounded
+    # up to the end (it belongs to the next window).
+    keep = (accept * peak < rate_multiplier(profile, calendar, times)) & (times < end)
     return times[keep]
 
 
