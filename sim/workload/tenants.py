@@ -43,30 +43,49 @@ def draw_tenants(
     groups: Sequence[TenantGroup],
     anonymous_prefix: str,
 ) -> tuple[list[str], list[str]]:
-    """Tenant and tier of ``n`` arrivals: a group by ``shares``, then a tenant by its activity.
+    """Tenant and tier of ``n`` arrivals: a group by ``shares``, then a tenant by its activity
+    (``TenantDraw.draw``)."""
+    return TenantDraw(shares, groups, anonymous_prefix).draw(rng, n)
 
-    Draws: one group index per arrival (skipped when there is one group), then one uniform
-    per arrival mapped through the group's cumulative activity (inverse CDF).
-    """
-    if isinstance(shares, int):
-        names = anonymous_names(anonymous_prefix, shares)
-        picks = rng.integers(0, shares, n).tolist()
-        return [names[k] for k in picks], [DEFAULT_TIER] * n
-    by_name = {group.name: group for group in groups}
-    chosen = [by_name[name] for name in shares]
-    weights = np.array(list(shares.values()), dtype=float)
-    which = np.zeros(n, dtype=np.int64)
-    if len(chosen) > 1:
-        which = rng.choice(len(chosen), size=n, p=weights / weights.sum())
-    uniform = rng.random(n)
-    tenants: list[str] = [""] * n
-    tiers: list[str] = [""] * n
-    for index, group in enumerate(chosen):
-        rows = np.flatnonzero(which == index)
-        cumulative = np.cumsum(activity(group))
-        ranks = np.minimum(np.searchsorted(cumulative, uniform[rows], side="right"), group.count - 1)
-        names = tenant_names(group)
-        for row, rank in zip(rows.tolist(), ranks.tolist(), strict=True):
-            tenants[row] = names[rank]
-            tiers[row] = group.tier
-    return tenants, tiers
+
+class TenantDraw:
+    """Who submits the arrivals of one stream or service group: its shares with the groups'
+    names and cumulative activities prepared once, for a stream that draws week by week."""
+
+    def __init__(
+        self, shares: int | Mapping[str, float], groups: Sequence[TenantGroup], anonymous_prefix: str
+    ) -> None:
+        self._anonymous = shares if isinstance(shares, int) else None
+        if isinstance(shares, int):
+            self._names = [anonymous_names(anonymous_prefix, shares)]
+            return
+        by_name = {group.name: group for group in groups}
+        chosen = [by_name[name] for name in shares]
+        weights = np.array(list(shares.values()), dtype=float)
+        self._weights = weights / weights.sum()
+        self._names = [tenant_names(group) for group in chosen]
+        self._tiers = [group.tier for group in chosen]
+        self._cumulative = [np.cumsum(activity(group)) for group in chosen]
+
+    def draw(self, rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
+        """Tenant and tier of ``n`` arrivals. Draws: anonymous tenants one integer each;
+        otherwise one group index per arrival (skipped when there is one group), then one
+        uniform per arrival mapped through the group's cumulative activity (inverse CDF).
+        """
+        if self._anonymous is not None:
+            names = self._names[0]
+            return [names[k] for k in rng.integers(0, self._anonymous, n).tolist()], [DEFAULT_TIER] * n
+        which = np.zeros(n, dtype=np.int64)
+        if len(self._names) > 1:
+            which = rng.choice(len(self._names), size=n, p=self._weights)
+        uniform = rng.random(n)
+        tenants: list[str] = [""] * n
+        tiers: list[str] = [""] * n
+        for index, (names, cumulative) in enumerate(zip(self._names, self._cumulative, strict=True)):
+            rows = np.flatnonzero(which == index)
+            ranks = np.minimum(np.searchsorted(cumulative, uniform[rows], side="right"), len(names) - 1)
+            tier = self._tiers[index]
+            for row, rank in zip(rows.tolist(), ranks.tolist(), strict=True):
+                tenants[row] = names[rank]
+                tiers[row] = tier
+        return tenants, tiers
