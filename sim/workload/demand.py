@@ -7,9 +7,11 @@ price a share ``s ** -elasticity`` of the matched jobs still submits: a constant
 elasticity. The job is willing to pay ``reference_price[its GPU type] * X`` per GPU-hour.
 A second uniform makes it deferrable with the rule's ``deferrable`` probability.
 
-Both uniforms come from the named stream ``demand`` in job order, so every scheduler and
-every price plan of one scenario and seed sees the same willingness (common random
-numbers): raising prices can only turn more jobs away.
+Both uniforms come from the named stream ``demand``, two per job in job order, so every
+scheduler and every price plan of one scenario and seed sees the same willingness (common
+random numbers): raising prices can only turn more jobs away. Job by job, the first k jobs
+get the same draws in a workload of any length: a longer run keeps the earlier jobs'
+willingness.
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ class Willingness:
 def draw_willingness(demand: Demand, jobs: JobTable, seed: int) -> Willingness:
     """Each job's willingness (module docstring)."""
     n = len(jobs)
-    rng = stream(seed, "demand")
-    uniform = 1.0 - rng.random(n)  # (0, 1]: X is finite
-    defer_draw = rng.random(n)
+    # Row i is job i's pair: a prefix of the jobs gets a prefix of the draws.
+    draws = stream(seed, "demand").random((n, 2))
+    uniform = 1.0 - draws[:, 0]  # (0, 1]: X is finite
+    defer_draw = draws[:, 1]
     rules = demand.rules
     matched = np.full(n, -1, dtype=np.int64)
     tiers, classes = np.asarray(jobs.tier, dtype=object), np.asarray(jobs.job_class, dtype=object)
