@@ -91,7 +91,9 @@ HEAVY_TAILED = {
     "cluster": {"pods": [{"name": "p", "nodes": 32, "gpus_per_node": 8, "gpu_type": "g"}]},
     "workload": {
         "synthetic": {
-            "arrivals_for": "3d",
+            # A week: over 3 days the realised load of this tail varied so much (10% to 90%
+            # of seeds: 0.75 to 1.02) that about one seed in ten queued nothing to preempt.
+            "arrivals_for": "7d",
             "streams": [
                 {
                     "name": "s",
@@ -108,8 +110,9 @@ HEAVY_TAILED = {
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_heavy_tailed_load_orders_the_schedulers(seed: int) -> None:
-    """Lognormal sigma 2.5 at load 0.9 on 256 GPUs: tiresias preempts and beats fifo's mean JCT;
-    easy's mean wait is at most fifo's (seed 1: fifo JCT 17,780 s, tiresias 9,989 s)."""
+    """Lognormal sigma 2.5 at load 0.9 on 256 GPUs for a week: tiresias preempts and beats fifo's
+    mean JCT; easy's mean wait is at most fifo's (seed 1: fifo JCT 8,810 s, tiresias 8,391 s;
+    true for seeds 1-30)."""
     results = {
         name: sim.run({**HEAVY_TAILED, "seed": seed, "scheduler": name})
         for name in ("fifo", "easy", "tiresias")
