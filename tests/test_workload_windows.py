@@ -151,7 +151,8 @@ def test_each_window_holds_only_its_own_arrivals() -> None:
         assert len(submit) > 0 and submit.min() >= k * WEEK and submit.max() < min((k + 1) * WEEK, window)
     times = np.concatenate([np.asarray(table.submit) for table in tables])
     assert np.all(np.diff(times) >= 0)
-    assert times.tolist() == list(jobs_of(stream(), window).submit)
+    # generate is the windows one after another.
+    assert rows(jobs_of(stream(), window)) == [row for table in tables for row in rows(table)]
 
 
 def test_arrival_count_over_many_windows_matches_the_poisson_mean() -> None:
@@ -191,3 +192,16 @@ def test_arrivals_follow_the_local_calendar_across_weeks_and_dst() -> None:
     assert np.all((hours // 24 < 5) & (hours % 24 >= 8) & (hours % 24 < 18))
     # Arrivals in every week, also after the change.
     assert {int(t // WEEK) for t in table.submit} == {0, 1, 2, 3}
+
+
+def test_an_arrival_window_of_0_builds_no_jobs() -> None:
+    """``arrivals_for: 0`` (no horizon): no window, no job, and the build still succeeds."""
+    stream = {"name": "s", "rate_per_hour": 5, "duration": {"median": 60, "sigma": 1}}
+    chosen = scenario_from_data(
+        {
+            "name": "empty",
+            "cluster": {"pods": [{"name": "p", "nodes": 1, "gpus_per_node": 8, "gpu_type": "B200"}]},
+            "workload": {"synthetic": {"arrivals_for": 0, "streams": [stream]}},
+        }
+    )
+    assert len(build_workload(chosen, ClusterLayout.from_scenario(chosen.cluster)).jobs) == 0
