@@ -160,7 +160,8 @@ def test_bad_set_override(tmp_path: Path, setting: str, message: str) -> None:
         (("horizon=2d", "horizon=3d"), "--set: horizon: {rule} (given again) (got 'horizon=3d')"),
         (
             ("scheduler.params.x=1", "scheduler=fifo"),
-            "--set: scheduler: {rule} (replaces all of the earlier 'scheduler.params.x') (got 'scheduler=fifo')",
+            "--set: scheduler: {rule} (replaces all of the earlier 'scheduler.params.x') "
+            "(got 'scheduler=fifo')",
         ),
     ],
     ids=["same-path", "earlier-inside"],

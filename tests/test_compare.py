@@ -152,7 +152,8 @@ def test_a_default_kept_by_the_base_stays_a_default_in_its_variants(tmp_path: Pa
     base = sim.api.resolve(path)
     assert "sample_interval" not in base.metrics.model_fields_set
     assert sim.api.resolve(base, {"scheduler": "easy"}).scheduler.name == "easy"
-    assert main(["compare", str(path), "--schedulers", "fifo,easy", "--out", str(tmp_path / "c"), "--quiet"]) == 0
+    out = str(tmp_path / "c")
+    assert main(["compare", str(path), "--schedulers", "fifo,easy", "--out", out, "--quiet"]) == 0
     assert given_data(scenario_from_data(given_data(base))) == given_data(base)
 
 

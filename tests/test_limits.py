@@ -68,6 +68,21 @@ def test_gpu_counts_of_a_stream_at_most_a_billion() -> None:
         scenario_from_data(data)
 
 
+def test_the_job_limit_counts_the_whole_week_a_short_window_draws() -> None:
+    """Arrivals are drawn a week at a time: 1 h at 1e6 jobs an hour draws 1.68e8 (refused, it
+    would exhaust memory), 2e5 an hour draws 3.36e7 (accepted)."""
+    DURATION = {"median": "1h", "sigma": 1}
+
+    def stream(rate: float) -> dict[str, object]:
+        streams = [{"name": "s", "rate_per_hour": rate, "duration": DURATION}]
+        synthetic = {"arrivals_for": "1h", "streams": streams}
+        return {"name": "short", "cluster": POOL, "workload": {"synthetic": synthetic}}
+
+    with pytest.raises(ScenarioError, match=r"over whole weeks \(got about 1\.68e\+08, 1\.68e\+08 from"):
+        scenario_from_data(stream(1e6))
+    assert scenario_from_data(stream(2e5)).workload.synthetic is not None
+
+
 def _error(overrides: tuple[str, ...]) -> str:
     with pytest.raises((ScenarioError, PolicyError)) as caught:
         load_scenario(MUNICH, overrides)
@@ -80,8 +95,8 @@ def test_settings_that_would_exhaust_memory_or_never_end_are_one_line() -> None:
     rate = ("workload.synthetic.streams.0.load=null", "workload.synthetic.streams.0.rate_per_hour=1e9")
     # Located at the stream (the file's line): the rule weighs all of its settings.
     assert _error(rate).endswith(
-        ":29: workload.synthetic.streams.0: the streams must bring at most 50,000,000 jobs at their peak "
-        "rate (got about 1.3e+12, 1.3e+12 from this one)"
+        ":29: workload.synthetic.streams.0: the streams must draw at most 50,000,000 jobs at their peak "
+        "rate over whole weeks (got about 1.3e+12, 1.3e+12 from this one)"
     )
     refused = {
         "workload.synthetic.streams.0.duration.max=0": (

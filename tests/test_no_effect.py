@@ -109,15 +109,15 @@ def test_the_base_scenario_warns_about_nothing(tmp_path: Path) -> None:
              "would"],
         ),
         (
-            ("horizon: 2h", "horizon: 2h\npricing: {name: flat, params: {discounts: {spot: 0.5, reserved: 0.2}}}\n"
-             "demand: {rules: [{tier: spot, elasticity: 1}]}\n"
+            ("horizon: 2h", "horizon: 2h\npricing: {name: flat, params: {discounts: {spot: 0.5, "
+             "reserved: 0.2}}}\ndemand: {rules: [{tier: spot, elasticity: 1}]}\n"
              + KUEUE % "[{name: a, match: {tiers: [reserved, spot]}}]"),
-            ["s.yaml:22: pricing.params.discounts.spot: has no effect: no job has tier 'spot' (the workload's "
-             "jobs have tiers: on-demand, reserved)",
+            ["s.yaml:22: pricing.params.discounts.spot: has no effect: no job has tier 'spot' (the "
+             "workload's jobs have tiers: on-demand, reserved)",
              "s.yaml:24: quota.params.cluster_queues.0.match.tiers.1: has no effect: no job has tier 'spot' "
              "(the workload's jobs have tiers: on-demand, reserved)",
-             "s.yaml:23: demand.rules.0.tier: has no effect: no job has tier 'spot' (the workload's jobs have "
-             "tiers: on-demand, reserved)"],
+             "s.yaml:23: demand.rules.0.tier: has no effect: no job has tier 'spot' (the workload's jobs "
+             "have tiers: on-demand, reserved)"],
         ),
         (
             ("horizon: 2h", "horizon: 2h\nquota: {name: caps, params: {per_tier: {spot: 4, reserved: 8}}}"),

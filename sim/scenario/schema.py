@@ -280,11 +280,14 @@ class Scenario(Model):
         more than MAX_SAMPLES steps: they would exhaust memory instead of running."""
         from sim.cluster.state import ClusterLayout
         from sim.workload.build import default_gpu_type, gpu_type_text
-        from sim.workload.synthetic import arrival_rate, mean_array_size, profile_array
+        from sim.workload.synthetic import WINDOW, arrival_rate, mean_array_size, profile_array
 
         window = self.arrival_window()
         synthetic = self.workload.synthetic
         if synthetic is not None and window:
+            # Arrivals are drawn a whole week at a time (synthetic.WINDOW), the last week's
+            # beyond the window then dropped: count what is drawn.
+            window = math.ceil(window / WINDOW) * WINDOW
             layout = ClusterLayout.from_scenario(self.cluster)
             fallback = default_gpu_type(self, layout)
             jobs = []
@@ -297,8 +300,9 @@ class Scenario(Model):
             if sum(jobs) > MAX_JOBS:
                 worst = max(range(len(jobs)), key=jobs.__getitem__)
                 raise ValueError(
-                    f"workload.synthetic.streams.{worst}: the streams must bring at most {MAX_JOBS:,} jobs "
-                    f"at their peak rate (got about {sum(jobs):.3g}, {jobs[worst]:.3g} from this one)"
+                    f"workload.synthetic.streams.{worst}: the streams must draw at most {MAX_JOBS:,} jobs "
+                    f"at their peak rate over whole weeks (got about {sum(jobs):.3g}, {jobs[worst]:.3g} "
+                    "from this one)"
                 )
         service_window = self.service_window()
         for index, group in enumerate(self.workload.inference):
