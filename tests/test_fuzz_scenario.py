@@ -34,7 +34,8 @@ from strategies import (
 
 from sim.errors import PolicyError, ScenarioError, UserError
 from sim.scenario import Scenario
-from sim.scenario.loader import MAX_DEPTH, load_scenario, scenario_from_data
+from sim.scenario.loader import load_scenario, scenario_from_data
+from sim.scenario.yaml_reader import MAX_DEPTH
 from sim.sweep.plan import make_plan
 from sim.sweep.spec import read_sweep
 

@@ -144,4 +144,3 @@ def draws_random_numbers(scenario: Scenario) -> bool:
     (willingness to pay) draw from it; a trace and every policy are deterministic."""
     workload = scenario.workload
     return bool(workload.streams_and_services()) or scenario.demand is not None
-

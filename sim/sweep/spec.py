@@ -32,7 +32,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from sim.compare.labels import overlap_text, overlapping
 from sim.errors import ScenarioError, show
 from sim.scenario.base import Duration, Name
-from sim.scenario.loader import read_yaml
+from sim.scenario.yaml_reader import read_yaml
 
 Loc = tuple[str, ...]
 """Where a value sits in the sweep file: its keys and list indices, as text."""
