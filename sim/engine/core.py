@@ -29,6 +29,7 @@ from sim.cluster.state import ClusterLayout, ClusterState, Placement
 from sim.engine import stopping
 from sim.engine.arrivals import multi_type_choices, on_arrivals
 from sim.engine.clock import NORMAL, URGENT, Clock
+from sim.engine.dropping import DropRule, maybe_drop, start_dropping, table_copy
 from sim.engine.invariants import InvariantError, check_pass, check_state
 from sim.engine.market import Market
 from sim.engine.notice import Notices
@@ -67,10 +68,13 @@ class Engine:
         willingness: Willingness | None = None,
         spot_notice: float = 0.0,
         check: bool = False,
+        drop_rule: DropRule | None = None,
     ) -> None:
         self.layout = layout
         self.check = check  # the expensive invariants after every event and pass (invariants.py)
         jobs, self._choices = multi_type_choices(jobs, layout)
+        jobs = table_copy(jobs)  # the engine's own table object: dropping replaces its columns
+        start_dropping(self, len(jobs), drop_rule)  # ended jobs leave the table between passes
         # Whether any job has an end_by (jobs.end_by, inf for the others): a flag, so that
         # runs without one skip the per-job look.
         self._deadlines = any(end != math.inf for end in jobs.end_by)
@@ -460,6 +464,8 @@ class Engine:
                     self._decide()
                     if check:
                         check_pass(self)
+                    if maybe_drop(self):
+                        submit, n = self.jobs.submit, len(self.jobs)
             if check:
                 check_state(self)
         if until != inf:

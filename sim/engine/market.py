@@ -15,9 +15,12 @@ and the queued GPUs per GPU of capacity.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from sim.engine.clock import NORMAL, URGENT
+from sim.policies.base import Renumbering
 from sim.policies.pricing.base import Pricing
 from sim.scenario.market import Demand
 from sim.workload.demand import Willingness
@@ -41,7 +44,7 @@ class Market:
         self.willingness = willingness
         self.deferred: dict[int, float] = {}  # job -> instant it gives up
         self.balked: dict[int, tuple[float, str]] = {}  # job -> (when, why)
-        self.deferrals: dict[int, float] = {}  # released deferred job -> seconds it waited
+        self.deferrals: list[float] = []  # seconds each released deferred job waited, in release order
         self._recheck_at = math.inf
 
     @property
@@ -98,7 +101,7 @@ class Market:
             limit = self.limit(job)
             if self.quote(job, now) <= limit:
                 del self.deferred[job]
-                self.deferrals[job] = now - engine.jobs.submit[job]
+                self.deferrals.append(now - engine.jobs.submit[job])
                 engine._submit(job)
                 released = True
             elif give_up <= now:
@@ -134,3 +137,13 @@ class Market:
         assert interval
         if engine._next_arrival < len(engine.jobs) or engine._running_count or self.deferred:
             engine.clock.at(now + interval, self._on_observe, priority=URGENT)
+
+    def jobs_dropped(self, renumber: Renumbering, keep: Sequence[bool]) -> None:
+        """Renumber (``dropping``; deferred jobs are never dropped)."""
+        self.deferred = renumber.keys(self.deferred)
+        self.balked = renumber.keys(self.balked)
+        w = self.willingness
+        if w is not None:  # a copy: the workload's own stays whole
+            self.willingness = Willingness(
+                *(list(compress(column, keep)) for column in (w.multiplier, w.deferrable, w.rule))
+            )

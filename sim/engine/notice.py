@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.policies.base import Renumbering
+
 if TYPE_CHECKING:
     from sim.engine.core import Engine
 
@@ -72,7 +74,7 @@ class Notices:
         claimant = self.leaving.pop(victim, None)
         if claimant is None or engine.placements[victim] is None:
             return  # it ended (or was stopped) before the notice ran out
-        if claimant in engine.queue:
+        if claimant >= 0 and claimant in engine.queue:
             engine.preempt(victim, reason, overhead=0.0)
             engine._after_event()
         else:  # the job it made room for started elsewhere or left: the notice is withdrawn
@@ -87,3 +89,12 @@ class Notices:
             if placement is not None:
                 engine.start(job, placement)
                 engine._after_event()
+
+    def jobs_dropped(self, renumber: Renumbering) -> None:
+        """Renumber (``dropping``). A dropped victim's notice is over (its heap entry goes
+        too); a dropped claimant has ended, so it stays as -1, a job that is never queued:
+        the notice is withdrawn when it ends."""
+        new = renumber.new
+        leaving = self.leaving.items()
+        self.leaving = {new[victim]: new[claimant] for victim, claimant in leaving if new[victim] >= 0}
+        self.claims = set(renumber.jobs(self.claims))

@@ -7,8 +7,10 @@ is simply its job numbers in ascending order, also when a preempted job comes ba
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import compress
+
+from sim.policies.base import Renumbering
 
 
 class JobQueue:
@@ -113,3 +115,15 @@ class JobQueue:
             else:
                 listed[job] = 0
         self._order, self._alive, self._first = live, bytearray(b"\x01") * len(live), 0
+
+    def jobs_dropped(self, renumber: Renumbering, keep: Sequence[bool]) -> None:
+        """Ended jobs (never queued) are gone and the others renumbered in order (``dropping``;
+        ``keep`` flags the kept old numbers). The dropped jobs' dead entries go too."""
+        new, first = renumber.new, self._first
+        entries = zip(self._order[first:], self._alive[first:], strict=True)
+        kept = [(new[job], alive) for job, alive in entries if new[job] >= 0]
+        self._order = [job for job, _ in kept]
+        self._alive = bytearray(alive for _, alive in kept)
+        self._first = 0
+        self._queued = bytearray(compress(self._queued, keep))
+        self._listed = bytearray(compress(self._listed, keep))

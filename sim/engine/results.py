@@ -10,13 +10,16 @@ at the horizon with reason ``horizon`` (``stopped`` when a stop request ended th
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sim.cluster.state import Placement
 from sim.records import JobRecords, RunRecords, Segment, SegmentRows
-from sim.workload.jobs import compact, filled
+from sim.workload.jobs import compact, filled, floats
 
 if TYPE_CHECKING:
     from sim.engine.core import Engine
@@ -40,14 +43,15 @@ DEFERRED = (
 def collect(engine: Engine) -> RunRecords:
     """The records of a run that has ended (at the horizon, on a stop request or with no event left).
 
-    Built column by column: the per-job rules below run only for jobs that did not end
-    (few), and the records are made from zipped columns (a million jobs: no Python call each).
-    An engine runs once: its per-job working state is released first, and each column it
-    hands over is replaced by its compact form as it goes, so the records are built in the
-    memory the run held (a year of the Munich scenario: ~1 GB less at the peak).
+    Jobs dropped during the run (``dropping``) left their record columns in
+    ``engine.finished``, with their workload rows; the records of all jobs are put back in
+    workload order (as if none had been dropped). Built column by column: the per-job rules
+    below run only for jobs that did not end (few), and the records are made from zipped
+    columns (a million jobs: no Python call each). An engine runs once: its per-job working
+    state is released first, and each column is replaced by its compact form as it goes, so
+    the records are built in the memory the run held (a year of the Munich scenario: ~1 GB less at the peak).
     """
-    jobs, layout = engine.jobs, engine.layout
-    n = len(jobs)
+    layout = engine.layout
     stopped = int(engine.stopped_at is not None)
     log = engine.segment_log
     end_reason = "stopped" if stopped else "horizon"
@@ -65,50 +69,17 @@ def collect(engine: Engine) -> RunRecords:
     for k in SEGMENT_TIMES:  # each list goes as its array comes (the other fields hold shared objects)
         columns[k] = compact(columns[k])
     segments = SegmentRows(columns)
-    engine.start_time = start_time = compact(engine.start_time)
-    status, reason, end = list(jobs.outcome), [""] * n, engine.end_time
-    market = engine.market
-    balked = market.balked if market is not None else {}
-    deferred = market.deferred if market is not None else {}
-    for i in [i for i, t in enumerate(end) if t != t]:  # NaN: did not end
-        if i in engine.rejected:
-            status[i], reason[i] = "rejected", engine.rejected[i]
-        elif balked and i in balked:
-            status[i], (end[i], reason[i]) = "balked", balked[i]
-        elif i in engine.withdrawn:
-            status[i], reason[i], end[i] = "cancelled", WITHDRAWN, engine.withdrawn[i]
-        else:
-            status[i] = "unfinished"
-            if engine.placements[i] is not None:
-                reason[i] = RUNNING[stopped]
-            elif i in engine._pending:
-                reason[i] = PENDING[stopped]
-            elif deferred and i in deferred:
-                reason[i] = DEFERRED[stopped]
-            elif i < engine._next_arrival:
-                reason[i] = QUEUED[stopped]
-            else:
-                reason[i] = NOT_SUBMITTED[stopped]
-    engine.end_time = end = compact(end)
-    log.cost = cost = compact(log.cost)
-    rate = log.rate
-    arrived = engine._next_arrival
-    if rate is None:
-        price: Sequence[float] = [math.nan] * n  # one shared NaN: nothing to compact
+    last = job_columns(engine, None, stopped)
+    chunks, engine.finished = engine.finished, []
+    if chunks:  # jobs dropped during the run: every row back to its place in the workload
+        rows = np.concatenate([*(chunk_rows for chunk_rows, _ in chunks), engine.rows])
+        order = np.argsort(rows, kind="stable")
+        parts = zip(*(columns for _, columns in chunks), last, strict=True)
+        jobs = JobRecords([compact(_permuted(list(part), order)) for part in parts])
     else:
-        price = compact([
-            rate(t, tier, at) if i < arrived else math.nan
-            for i, (t, tier, at) in enumerate(zip(jobs.gpu_type, jobs.tier, jobs.submit, strict=True))
-        ])  # fmt: skip
-    preempted = engine.preemptions
-    preemptions = [preempted.get(i, 0) for i in range(n)] if preempted else [0] * n
-    columns = (
-        jobs.job_id, jobs.tenant, jobs.job_class, jobs.gpu_type, jobs.gpus, compact(jobs.submit),
-        compact(jobs.duration), compact(jobs.requested), jobs.priority, start_time, end, status,
-        reason, preemptions, log.pods_of, log.held, cost, jobs.tier, price,
-    )  # fmt: skip
+        jobs = JobRecords([compact(column) for column in last])
     return RunRecords(
-        jobs=JobRecords(columns),
+        jobs=jobs,
         timeseries=engine._samples,
         capacity_gpus=layout.capacity,
         capacity_by_type=dict(layout.capacity_by_type),
@@ -120,6 +91,90 @@ def collect(engine: Engine) -> RunRecords:
         extra=_market_extra(engine),
         stopped_at=engine.stopped_at,
     )
+
+
+def job_columns(
+    engine: Engine, picked: list[int] | None = None, stopped: int = 0
+) -> tuple[Sequence[Any], ...]:
+    """The ``JobRecord`` columns of the table's jobs ``picked`` (ascending; None: every job),
+    in field order.
+
+    ``collect`` asks for every job at the end; ``dropping`` for jobs that have all ended (so
+    none is unfinished). Float columns are ``compact`` where they can be.
+    """
+    jobs = engine.jobs
+    whole = picked is None
+    n = len(jobs) if picked is None else len(picked)
+
+    def pick(column: Sequence[Any]) -> Sequence[Any]:
+        if picked is None:
+            return column
+        if isinstance(column, array):
+            return floats(np.frombuffer(column)[picked])
+        return [column[i] for i in picked]
+
+    status, reason = list(pick(jobs.outcome)), [""] * n
+    end = pick(engine.end_time)
+    market = engine.market
+    balked = market.balked if market is not None else {}
+    deferred = market.deferred if market is not None else {}
+    number = range(n) if picked is None else picked  # the job number of each row here
+    for i in [i for i, t in enumerate(end) if t != t]:  # NaN: did not end
+        job = number[i]
+        if job in engine.rejected:
+            status[i], reason[i] = "rejected", engine.rejected[job]
+        elif balked and job in balked:
+            status[i], (end[i], reason[i]) = "balked", balked[job]
+        elif job in engine.withdrawn:
+            status[i], reason[i], end[i] = "cancelled", WITHDRAWN, engine.withdrawn[job]
+        else:
+            status[i] = "unfinished"
+            if engine.placements[job] is not None:
+                reason[i] = RUNNING[stopped]
+            elif job in engine._pending:
+                reason[i] = PENDING[stopped]
+            elif deferred and job in deferred:
+                reason[i] = DEFERRED[stopped]
+            elif job < engine._next_arrival:
+                reason[i] = QUEUED[stopped]
+            else:
+                reason[i] = NOT_SUBMITTED[stopped]
+    log = engine.segment_log
+    if whole:  # the engine's own columns go as their compact forms come
+        engine.start_time = start_time = compact(engine.start_time)
+        engine.end_time = end = compact(end)
+        log.cost = cost = compact(log.cost)
+    else:
+        start_time, end, cost = compact(pick(engine.start_time)), compact(end), compact(pick(log.cost))
+    rate = log.rate
+    arrived = engine._next_arrival
+    if rate is None:
+        price: Sequence[float] = [math.nan] * n  # one shared NaN: nothing to compact
+    else:
+        price = compact([
+            rate(t, tier, at) if job < arrived else math.nan
+            for job, t, tier, at in zip(
+                number, pick(jobs.gpu_type), pick(jobs.tier), pick(jobs.submit), strict=True
+            )
+        ])  # fmt: skip
+    preempted = engine.preemptions
+    preemptions = [preempted.get(job, 0) for job in number] if preempted else [0] * n
+    return (
+        pick(jobs.job_id), pick(jobs.tenant), pick(jobs.job_class), pick(jobs.gpu_type), pick(jobs.gpus),
+        compact(pick(jobs.submit)), compact(pick(jobs.duration)), compact(pick(jobs.requested)),
+        pick(jobs.priority), start_time, end, status, reason, preemptions, pick(log.pods_of), pick(log.held),
+        cost, pick(jobs.tier), price,
+    )  # fmt: skip
+
+
+def _permuted(parts: list[Sequence[Any]], order: np.ndarray) -> Sequence[Any]:
+    """One column from its parts joined and put in ``order``: an ``array("d")`` if every part
+    is one, else a list (each part is released as it is read)."""
+    if all(isinstance(part, array) for part in parts):
+        return floats(np.concatenate([np.frombuffer(part) for part in parts])[order])
+    values = np.concatenate([np.fromiter(part, object, len(part)) for part in parts])
+    del parts[:]
+    return values[order].tolist()
 
 
 class SegmentLog:
@@ -216,5 +271,5 @@ def _market_extra(engine: Engine) -> dict[str, float]:
     market = engine.market
     if market is None or not market.responds:
         return {}
-    waits = list(market.deferrals.values())
+    waits = market.deferrals
     return {"deferred_jobs": len(waits), "deferred_mean_s": sum(waits) / len(waits) if waits else math.nan}

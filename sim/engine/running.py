@@ -79,3 +79,12 @@ class RunningIndex:
                 if last is not None:
                     insort(free_at, (last[0], last[1], node))
         return True
+
+    def rekey(self, keys: dict[Key, Key]) -> None:
+        """Replace every listed key by ``keys[key]`` (``dropping``: the job numbers moved down,
+        so the order is unchanged). The busy nodes are listed by node, not job: they stay."""
+        for gpu_type, listed in self.by_type.items():
+            self.by_type[gpu_type] = [keys[key] for key in listed]
+        self._on_node = [[keys[key] for key in on_node] for on_node in self._on_node]
+        self._last = [None if key is None else keys[key] for key in self._last]
+        self.changes += 1

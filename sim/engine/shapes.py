@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, compress, repeat
 from operator import ge
 
+from sim.policies.base import Renumbering
+
 
 class QueueByShape:
     """The queued jobs of one GPU type: per GPU count, their job numbers ascending (queue order).
@@ -151,3 +153,11 @@ class QueueByShape:
         if len(runs) == 1:
             return list(runs[0])
         return sorted(chain.from_iterable(runs))  # sorted runs: timsort merges them
+
+    def jobs_dropped(self, renumber: Renumbering) -> None:
+        """Renumber (``dropping``: no queued job is dropped). The high-water mark goes to the
+        last kept job at or below it, so it compares with every kept job as before."""
+        new = renumber.new
+        for gpus, group in self.groups.items():
+            self.groups[gpus] = [new[job] for job in group]
+        self._last = renumber.floor(self._last)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from typing import NamedTuple, Protocol
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
 
 from sim.cluster.state import ClusterLayout, ClusterView, Placement
 from sim.workload.jobs import JobTable
@@ -174,6 +176,48 @@ class Scheduler(ABC):
     def violation(self, ctx: SchedulingContext) -> str:
         """Under ``--check``, after each pass: what this policy promised and broke ('' if nothing)."""
         return ""
+
+    def jobs_dropped(self, renumber: Renumbering, jobs: JobTable) -> None:
+        """Ended jobs leave the table between passes (the engine's memory stays bounded), and
+        the others are numbered anew, in the same order (``Renumbering``); ``jobs`` is the
+        table before, with every row. A scheduler that keeps job numbers from one pass to
+        the next renumbers them here and forgets the dropped ones."""
+        return None
+
+
+class Renumbering:
+    """Job numbers after the engine dropped ended jobs (``jobs_dropped``): ``new[j]`` is job
+    ``j``'s new number, -1 if it was dropped. The kept jobs keep their order, numbered
+    0, 1, ... without gaps, so every comparison of two kept jobs' numbers is unchanged."""
+
+    __slots__ = ("_kept_through", "last_dropped", "new")
+
+    def __init__(self, keep: np.ndarray) -> None:
+        kept_through = np.cumsum(keep)
+        new = kept_through - 1
+        new[~keep] = -1
+        self.new: list[int] = new.tolist()
+        self._kept_through = kept_through
+        dropped = np.flatnonzero(~keep)
+        self.last_dropped = int(dropped[-1]) if len(dropped) else -1
+
+    def __getitem__(self, job: int) -> int:
+        return self.new[job]
+
+    def floor(self, job: int) -> int:
+        """The new number of the last kept job numbered at most ``job`` (-1 if none): where a
+        mark such as "the highest job number seen" moves to."""
+        return int(self._kept_through[job]) - 1 if job >= 0 else job
+
+    def keys(self, mapping: dict[int, Any]) -> dict[int, Any]:
+        """A dict keyed by job number, renumbered: the dropped jobs' entries gone, order kept."""
+        new = self.new
+        return {new[job]: value for job, value in mapping.items() if new[job] >= 0}
+
+    def jobs(self, jobs: Iterable[int]) -> list[int]:
+        """Job numbers renumbered, the dropped ones left out, order kept."""
+        new = self.new
+        return [new[job] for job in jobs if new[job] >= 0]
 
 
 class Placer(ABC):

@@ -17,6 +17,8 @@ import bisect
 import heapq
 from collections.abc import Callable
 
+from sim.policies.base import Renumbering
+
 Shape = tuple[str, float]
 Key = tuple[float, int]  # (joined pending at, job)
 
@@ -38,6 +40,15 @@ class Backlog:
             group.append(key)
         else:
             bisect.insort(group, key, lo=first)
+
+    def jobs_dropped(self, renumber: Renumbering) -> None:
+        """Renumber; entries of dropped jobs (ended: never pending again, so fronts would skip
+        them) go, with the dead fronts."""
+        new = renumber.new
+        for shape, group in self._groups.items():
+            first = self._first[shape]
+            self._groups[shape] = [(at, new[job]) for at, job in group[first:] if new[job] >= 0]
+            self._first[shape] = 0
 
     def front(self, shape: Shape, pending: Callable[[int], bool]) -> Key | None:
         """The first entry of the group still pending (skipping the others for good), or None."""

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from sim.cluster.state import ClusterLayout
-from sim.policies.base import Reference
+from sim.policies.base import Reference, Renumbering
 from sim.workload.jobs import JobTable
 
 
@@ -79,6 +79,11 @@ class Quota(ABC):
 
     def released(self, job: int) -> None:
         """``job`` no longer holds quota (it ended, was withdrawn, or was evicted)."""
+        return None
+
+    def jobs_dropped(self, renumber: Renumbering, jobs: JobTable) -> None:
+        """Ended jobs leave the table and the others are numbered anew, in the same order
+        (``Scheduler.jobs_dropped``): renumber the job numbers kept."""
         return None
 
     def pending_changed(self, job: int) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from sim.cluster.state import ClusterLayout
 from sim.policies import QUOTAS
-from sim.policies.base import Reference
+from sim.policies.base import Reference, Renumbering
 from sim.policies.quota.base import Quota, QuotaContext
 from sim.policies.quota.limits import ALL_TYPES, Usage, check_limit, limit_for
 from sim.workload.jobs import TIERS, JobTable
@@ -110,6 +110,12 @@ class Caps(Quota):
         self._to_try.add(tenant)
         if tier in self.tier_limits:  # every tenant of the tier may now fit
             self._to_try.update(t for t, jobs in self._waiting.items() if self.jobs.tier[jobs[0]] == tier)
+
+    def jobs_dropped(self, renumber: Renumbering, jobs: JobTable) -> None:
+        self._held = renumber.keys(self._held)
+        self._new = renumber.jobs(self._new)
+        waiting = {tenant: renumber.jobs(listed) for tenant, listed in self._waiting.items()}
+        self._waiting = {tenant: listed for tenant, listed in waiting.items() if listed}
 
     def violation(self, admitted: list[int]) -> str:
         held: dict[tuple[str, str], float] = {}

@@ -7,7 +7,8 @@ import math
 from sim.cluster.state import ClusterLayout
 from sim.policies import QUOTAS
 from sim.policies.base import Reference
-from sim.policies.quota.kueue import RECLAIM, Kueue
+from sim.policies.quota.cluster_queue import RECLAIM
+from sim.policies.quota.kueue import Kueue
 from sim.workload.jobs import TIERS, JobTable
 
 

@@ -8,8 +8,9 @@ from itertools import accumulate, compress
 from operator import itemgetter
 
 from sim.policies import SCHEDULERS
-from sim.policies.base import Scheduler, SchedulingContext
+from sim.policies.base import Renumbering, Scheduler, SchedulingContext
 from sim.policies.scheduling.backfill import check_scan_bound
+from sim.workload.jobs import JobTable
 
 
 class Profile:
@@ -137,6 +138,9 @@ class Conservative(Scheduler):
     def __init__(self, *, reservation_depth: int | None = None) -> None:
         self.reservation_depth = check_scan_bound("reservation_depth", reservation_depth)
         self.first_reservation: dict[int, float] = {}
+
+    def jobs_dropped(self, renumber: Renumbering, jobs: JobTable) -> None:
+        self.first_reservation = renumber.keys(self.first_reservation)
 
     def select(self, ctx: SchedulingContext) -> None:
         jobs, cluster, now = ctx.jobs, ctx.cluster, ctx.now

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sim.policies import SCHEDULERS
-from sim.policies.base import Scheduler, SchedulingContext
+from sim.policies.base import Renumbering, Scheduler, SchedulingContext
 from sim.policies.scheduling.backfill import backfill_each_type
 from sim.policies.scheduling.fifo import start_heads
 from sim.policies.scheduling.reservation import HeadReservation
 from sim.policies.scheduling.spot import preempt_spot_for_queue
+from sim.workload.jobs import JobTable
 
 
 @SCHEDULERS.register("easy")
@@ -52,6 +53,11 @@ class Easy(Scheduler):
         self._quiet: dict[str, tuple[int, int, int, int]] = {}
         self._reservations: dict = {}  # HeadReservation's walk cache
         self._promised: list[tuple[int, float]] = []  # (head, shadow time) the last pass kept
+
+    def jobs_dropped(self, renumber: Renumbering, jobs: JobTable) -> None:
+        # Caches only (the schedule is that of a full scan without them): start afresh.
+        self._quiet, self._promised = {}, []
+        self._reservations.clear()
 
     def violation(self, ctx: SchedulingContext) -> str:
         """The backfill of the last pass did not push its head's shadow time later: a fresh

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from operator import itemgetter
 
 from sim.policies import SCHEDULERS
-from sim.policies.base import Scheduler, SchedulingContext
+from sim.policies.base import Renumbering, Scheduler, SchedulingContext
 from sim.policies.scheduling.backfill import check_duration, start_then_backfill
+from sim.workload.jobs import JobTable
 
 WEEK = 7 * 86400.0
 
@@ -49,7 +50,8 @@ class UsageTracker:
         # key -> [decayed GPU-seconds at stamp, stamp, GPUs held since the stamp]
         self._by_tenant: dict[str, dict[str, list[float]]] = {}
         self._by_type: dict[str, list[float]] = {}
-        self._held: dict[int, tuple[str, str, int, float]] = {}  # job -> tenant, type, GPUs, start
+        # job -> tenant, type, GPUs, start, requested time (so an ended job needs no table row)
+        self._held: dict[int, tuple[str, str, int, float, float]] = {}
         self._last_pass = -math.inf
         self._queue_was_empty = True
 
@@ -63,16 +65,16 @@ class UsageTracker:
         now = ctx.now
         ends = []
         for job in held.keys() - set(map(itemgetter(2), ctx.running)):
-            start = held[job][3]
+            start, requested = held[job][3:]
             if self._queue_was_empty:
-                estimate = start + ctx.jobs.requested[job]
+                estimate = start + requested
                 end = min(max(estimate, self._last_pass), now)
             else:
                 end = now
             ends.append((end, job))
         ends.sort()  # by time (then job number): the lazy updates below must go forward in time
         for end, job in ends:
-            tenant, gpu_type, gpus, _ = held.pop(job)
+            tenant, gpu_type, gpus, _, _ = held.pop(job)
             self._change(tenant, gpu_type, end, -gpus)
 
     def after_pass(self, ctx: SchedulingContext, started: Iterable[int]) -> None:
@@ -81,10 +83,22 @@ class UsageTracker:
         for job in started:
             gpus = ctx.placement_of(job).gpus
             tenant, gpu_type = jobs.tenant[job], jobs.gpu_type[job]
-            self._held[job] = (tenant, gpu_type, gpus, now)
+            self._held[job] = (tenant, gpu_type, gpus, now, jobs.requested[job])
             self._change(tenant, gpu_type, now, gpus)
         self._last_pass = now
         self._queue_was_empty = not ctx.queue
+
+    def jobs_dropped(self, renumber: Renumbering) -> None:
+        """Renumber the held jobs. A dropped job still held ended since the last pass and is
+        charged at the next: it stays, numbered below 0 (never a running job's number). Its
+        place among jobs ending at the same instant does not matter: those charges commute."""
+        held, gone = {}, -1
+        for job, entry in self._held.items():
+            new = renumber[job] if job >= 0 else -1
+            if new < 0:
+                new, gone = gone, gone - 1
+            held[new] = entry
+        self._held = held
 
     def _change(self, tenant: str, gpu_type: str, time: float, gpus: int) -> None:
         by_type = self._by_tenant.setdefault(tenant, {})
@@ -163,6 +177,9 @@ class Fairshare(Scheduler):
     def __init__(self, *, half_life: float | str = WEEK) -> None:
         self.half_life = check_duration("half_life", half_life)
         self.usage = UsageTracker(self.half_life)
+
+    def jobs_dropped(self, renumber: Renumbering, jobs: JobTable) -> None:
+        self.usage.jobs_dropped(renumber)
 
     def select(self, ctx: SchedulingContext) -> None:
         tracker = self.usage

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.policies import SCHEDULERS
-from sim.policies.base import Scheduler, SchedulingContext
+from sim.policies.base import Renumbering, Scheduler, SchedulingContext
 from sim.policies.scheduling.backfill import (
     check_duration,
     check_scan_bound,
@@ -11,6 +11,7 @@ from sim.policies.scheduling.backfill import (
     start_then_backfill,
 )
 from sim.policies.scheduling.fairshare import WEEK, UsageTracker
+from sim.workload.jobs import JobTable
 
 
 @SCHEDULERS.register("priority")
@@ -120,13 +121,27 @@ class MultifactorPriority(Scheduler):
         started = start_then_backfill(ctx, order, self.bf_max_job_test)
         tracker.after_pass(ctx, started)
 
+    def jobs_dropped(self, renumber: Renumbering, jobs: JobTable) -> None:
+        # Dropped jobs not yet seen (they came and went while no pass ran): seen now, as the
+        # next pass would have seen them (the tenants and priority range are order-free).
+        self._see(jobs, max(renumber.last_dropped + 1, self._submitted))
+        self._submitted = renumber.floor(self._submitted - 1) + 1
+        self.usage.jobs_dropped(renumber)
+
     def _see_submissions(self, ctx: SchedulingContext) -> None:
         """Take in the tenants and priority values of jobs submitted since the previous pass."""
         jobs, now = ctx.jobs, ctx.now
         submit, i, n = jobs.submit, self._submitted, len(jobs)
-        if i == 0 and n and submit[0] <= now:
-            self._qos_low = self._qos_high = jobs.priority[0]
         while i < n and submit[i] <= now:
+            i += 1
+        self._see(jobs, i)
+
+    def _see(self, jobs: JobTable, stop: int) -> None:
+        """Take in the tenants and priority values of jobs ``_submitted .. stop - 1``."""
+        i = self._submitted
+        if not self._tenants and i < stop:  # the first job seen
+            self._qos_low = self._qos_high = jobs.priority[i]
+        while i < stop:
             self._tenants.add(jobs.tenant[i])
             tier = jobs.priority[i]
             if tier < self._qos_low:
