@@ -110,6 +110,38 @@ class JobTable:
             del columns
         return merged
 
+    @classmethod
+    def concat(cls, tables: Sequence[JobTable]) -> JobTable:
+        """The rows of ``tables`` one after another, for tables already in order among themselves
+        (a stream's weeks, a workload's windows), so no sort (``merge`` sorts and goes through
+        object arrays: 10% slower on a month of munich.yaml). Column by column, each table's
+        column dropped once copied, so the rows never exist twice; a column is an
+        ``array("d")`` if every table's is one, else a list filled at its exact size.
+        """
+        joined = cls()
+        total = sum(map(len, tables))
+        for name in cls.__slots__:
+            parts = [getattr(table, name) for table in tables]
+            column: list[Any] | array
+            if parts and all(isinstance(part, array) for part in parts):
+                column = array("d", [0.0]) * total
+                into: Any = memoryview(column)  # slices copy the floats' bytes, no float objects
+            else:
+                column = into = [None] * total
+            at = 0
+            for part in parts:
+                into[at : at + len(part)] = part
+                at += len(part)
+            del parts
+            for table in tables:
+                setattr(table, name, [])
+            setattr(joined, name, column)
+        return joined
+
+    def rows(self, lo: int, hi: int) -> JobTable:
+        """A new table of rows ``lo`` to ``hi - 1`` (each column's slice, of the same kind)."""
+        return JobTable(*(getattr(self, name)[lo:hi] for name in self.__slots__))
+
     def sorted_by_submit(self) -> JobTable:
         """This table in submit order (a stable sort keeps input order among equal submit
         times), sorted in place column by column, so its rows never exist twice; returns it."""
