@@ -28,7 +28,8 @@ from sim.errors import ScenarioError
 from sim.policies import PLACEMENTS, PRICINGS, QUOTAS, SCHEDULERS
 from sim.records import JOB_COLUMNS, JobRecord, RunRecords
 from sim.scenario import Scenario, given_data, load_scenario, scenario_from_data
-from sim.workload.build import Workload, build_workload, calendar_of
+from sim.workload.build import Workload, build_workload
+from sim.workload.windows import calendar_of
 
 __version__ = "0.1.0"
 

@@ -101,7 +101,7 @@ def _with_trace(scenario: Scenario, column: str, names: list[str]) -> list[str]:
     """``names`` after the trace's values of ``column`` (``tenant``, ``job_class``), if it has one."""
     if scenario.workload.trace is None:
         return names
-    from sim.workload.build import read_scenario_trace
+    from sim.workload.windows import read_scenario_trace
 
     jobs = read_scenario_trace(scenario.workload.trace).jobs
     return list(dict.fromkeys([*getattr(jobs, column), *names]))

@@ -279,8 +279,8 @@ class Scenario(Model):
         of ``median`` under ``load`` makes 60x as many) and services whose autoscaler would take
         more than MAX_SAMPLES steps: they would exhaust memory instead of running."""
         from sim.cluster.state import ClusterLayout
-        from sim.workload.build import default_gpu_type, gpu_type_text
         from sim.workload.synthetic import WINDOW, arrival_rate, mean_array_size, profile_array
+        from sim.workload.windows import default_gpu_type, gpu_type_text
 
         window = self.arrival_window()
         synthetic = self.workload.synthetic

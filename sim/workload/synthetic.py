@@ -162,6 +162,12 @@ def generate(
     return tables[0] if len(tables) == 1 else JobTable.concat(tables)
 
 
+def longest_duration(spec: Stream) -> float:
+    """The longest duration a job of the stream can have: its ``max``, else 100 years (the
+    trace limit): a heavy tail must not make a run without a horizon sample hourly for ages."""
+    return MAX_SECONDS if spec.duration.max is None else spec.duration.max
+
+
 def _window_jobs(
     spec: Stream,
     rng: np.random.Generator,
@@ -192,9 +198,7 @@ def _window_jobs(
     of = np.repeat(np.arange(kept), sizes)
     full, outcome_draw, stop_at = full[:n], outcome_draw[:n], stop_at[:n]
     full *= spec.duration.median * gpus[of].astype(float) ** spec.size_exponent
-    # At most 100 years (the trace limit) even without a max: a heavy tail must not make a
-    # run without a horizon sample hourly for ages.
-    full = np.minimum(full, MAX_SECONDS if spec.duration.max is None else spec.duration.max)
+    full = np.minimum(full, longest_duration(spec))
     failed = spec.outcomes.get("failed", 0.0)
     cancelled = failed + spec.outcomes.get("cancelled", 0.0)
     early = outcome_draw < cancelled
