@@ -3,11 +3,13 @@
 For each horizon, in a spawned process, the phases ``sim.api.run`` goes through: build the
 workload, simulate (the workload is then dropped, as ``run`` drops it), evaluate and
 summarise, write the results directory with plots. After each: the process's RSS now and
-its peak so far (``ru_maxrss``), and both per job.
+its peak so far (``ru_maxrss``), and both per job. ``--fed`` feeds the engine the workload
+a week at a time instead (``sim.api.simulate(fed=True)``; no "build" phase).
 
     python benchmarks/memory.py                       # munich.yaml, 28 days
     python benchmarks/memory.py --horizon 7d --horizon 365d
     python benchmarks/memory.py --scenario other.yaml --set scheduler=fifo
+    python benchmarks/memory.py --fed
 
 A year of munich.yaml (about 9.7 million jobs) takes 7-9 minutes and about 4.3 GB.
 """
@@ -42,9 +44,9 @@ def peak_mb() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def phases(scenario: str, settings: list[str]) -> list[tuple[str, float, float, float]]:
+def phases(scenario: str, settings: list[str], fed: bool) -> list[tuple[str, float, float, float]]:
     """(phase, seconds, RSS MB, peak MB) after each phase of one run in this process."""
-    from sim.api import resolve, run_workload
+    from sim.api import resolve, run_workload, simulate
     from sim.cluster.state import ClusterLayout
     from sim.metrics import summarize
     from sim.metrics.columns import shared
@@ -60,11 +62,14 @@ def phases(scenario: str, settings: list[str]) -> list[tuple[str, float, float, 
         rows.append((phase, time.perf_counter() - began, rss_mb(), peak_mb()))
 
     resolved = resolve(scenario, dict(s.split("=", 1) for s in settings))
-    layout = ClusterLayout.from_scenario(resolved.cluster)
-    workload = build_workload(resolved, layout)
-    mark("build")
-    records = run_workload(resolved, layout, workload)
-    del workload
+    if not fed:  # the whole workload built first, then run
+        layout = ClusterLayout.from_scenario(resolved.cluster)
+        workload = build_workload(resolved, layout)
+        mark("build")
+        records = run_workload(resolved, layout, workload)
+        del workload
+    else:  # fed a week at a time
+        records = simulate(resolved, fed=True)
     mark("simulate")
     with shared(records), tempfile.TemporaryDirectory() as folder:
         services = evaluate(records)
@@ -87,11 +92,13 @@ def main() -> None:
     parser.add_argument("--scenario", default=str(MUNICH))
     parser.add_argument("--horizon", action="append", help="repeatable (default: 28d)")
     parser.add_argument("--set", action="append", default=[], dest="settings", metavar="PATH=VALUE")
+    parser.add_argument("--fed", action="store_true", help="feed the engine a week at a time")
     args = parser.parse_args()
     context = multiprocessing.get_context("spawn")
     for horizon in args.horizon or ["28d"]:
         with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-            rows = pool.submit(phases, args.scenario, [f"horizon={horizon}", *args.settings]).result()
+            settings = [f"horizon={horizon}", *args.settings]
+            rows = pool.submit(phases, args.scenario, settings, args.fed).result()
         jobs = rows.pop()[1]
         print(f"\n{Path(args.scenario).name}, horizon {horizon}: {jobs:,.0f} jobs")
         print(f"{'after':<10} {'s':>7} {'RSS MB':>8} {'peak MB':>8} {'RSS B/job':>10} {'peak B/job':>11}")

@@ -71,6 +71,7 @@ def run_counting(
         DROP(engine, ended)
 
     monkeypatch.setattr(dropping, "DEFAULT", rule)
+    monkeypatch.setattr(dropping, "FED", rule)  # (sim.run feeds the engine week by week)
     monkeypatch.setattr(dropping, "drop", counted)
     return sim.run(path, out=out, plots=False, **overrides), counts
 

@@ -21,6 +21,7 @@ from math import inf
 from typing import TYPE_CHECKING
 
 from sim.cluster.state import ClusterLayout
+from sim.engine.feeding import take_window
 from sim.workload.jobs import ANY_GPU_TYPE, JobTable
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ def on_arrivals(engine: Engine) -> None:
             engine.clock.at(jobs.end_by[i], engine._on_deadline, i)
         i += 1
     engine._next_arrival = i
+    if i == n and engine._windows is not None:  # every job held has come: the next window's
+        take_window(engine)
     engine.events += 1  # _after_event, inline: once per arrival instant
     engine.last_event_time = now
     engine._dirty = True

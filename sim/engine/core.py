@@ -20,9 +20,8 @@ binding to one of several GPU types, the market, the quota) is in ``arrivals.py`
 from __future__ import annotations
 
 import gc
-import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from heapq import heappop, heappush
 
 from sim.cluster.state import ClusterLayout, ClusterState, Placement
@@ -30,6 +29,7 @@ from sim.engine import stopping
 from sim.engine.arrivals import multi_type_choices, on_arrivals
 from sim.engine.clock import NORMAL, URGENT, Clock
 from sim.engine.dropping import DropRule, maybe_drop, start_dropping, table_copy
+from sim.engine.feeding import first_window
 from sim.engine.invariants import InvariantError, check_pass, check_state
 from sim.engine.market import Market
 from sim.engine.notice import Notices
@@ -38,6 +38,7 @@ from sim.engine.results import SegmentLog, collect
 from sim.engine.running import RunningIndex
 from sim.engine.sampling import record_sample
 from sim.engine.shapes import QueueByShape
+from sim.engine.views import SortedViews
 from sim.errors import SimError
 from sim.policies.base import Placer, Scheduler
 from sim.policies.pricing.base import Pricing
@@ -46,9 +47,10 @@ from sim.records import RunRecords
 from sim.scenario.market import Demand
 from sim.workload.demand import Willingness
 from sim.workload.jobs import JobTable, filled
+from sim.workload.windows import Window
 
 
-class Engine:
+class Engine(SortedViews):
     """One simulation run. Also the ``SchedulingContext`` its scheduler sees."""
 
     def __init__(
@@ -69,12 +71,19 @@ class Engine:
         spot_notice: float = 0.0,
         check: bool = False,
         drop_rule: DropRule | None = None,
+        windows: Iterator[Window] | None = None,
+        job_classes: Sequence[str] | None = None,
     ) -> None:
         self.layout = layout
         self.check = check  # the expensive invariants after every event and pass (invariants.py)
+        # Fed a week at a time (feeding.py; then jobs is unused), or the whole table at once.
+        self._windows = windows
+        if windows is not None:
+            jobs, willingness = first_window(windows, jobs)
+        self._fed = len(jobs)
         jobs, self._choices = multi_type_choices(jobs, layout)
         jobs = table_copy(jobs)  # the engine's own table object: dropping replaces its columns
-        start_dropping(self, len(jobs), drop_rule)  # ended jobs leave the table between passes
+        start_dropping(self, len(jobs), drop_rule, windows is not None)  # ended jobs leave the table
         # Whether any job has an end_by (jobs.end_by, inf for the others): a flag, so that
         # runs without one skip the per-job look.
         self._deadlines = any(end != math.inf for end in jobs.end_by)
@@ -139,7 +148,7 @@ class Engine:
         self._started = 0
         self._batches = 0
         self._dirty = False
-        classes = sorted(set(jobs.job_class))
+        classes = sorted(set(jobs.job_class if job_classes is None else job_classes))
         self._queued_gpus: dict[str, int] = dict.fromkeys(classes, 0)
         self._queued_by_type: dict[str, int] = dict.fromkeys(layout.gpu_types, 0)
         self._running_jobs: dict[str, int] = dict.fromkeys(classes, 0)
@@ -204,52 +213,6 @@ class Engine:
         self._overhead[job] = overhead
         self.preemptions[job] = self.preemptions.get(job, 0) + 1
         self._queued_since[job] = now
-
-    @property
-    def running(self) -> list[tuple[float, int, int]]:
-        """All running jobs as ``(estimated end, start order, job)``, sorted (merged per type on demand)."""
-        self._need_views()
-        lists = self._running.by_type
-        if len(lists) == 1:
-            return next(iter(lists.values()))
-        changes, merged = self._running_merged
-        if changes != self._running.changes:
-            merged = sorted(itertools.chain.from_iterable(lists.values()))
-            self._running_merged = (self._running.changes, merged)
-        return merged
-
-    def running_of_type(self, gpu_type: str) -> list[tuple[float, int, int]]:
-        """The running jobs of one GPU type, sorted as ``running``."""
-        self._need_views()
-        return self._running.by_type[gpu_type]
-
-    def nodes_free_at(self, gpu_type: str) -> list[tuple[float, int, int]]:
-        """The busy nodes of one GPU type as ``(estimated end, start order, node)`` of the job on
-        each that is estimated to end last, sorted: when each comes fully free (KeyError for a
-        type of one GPU per node: not kept, see ``RunningIndex``)."""
-        self._need_views()
-        return self._running.free_at[gpu_type]
-
-    def queue_of_type(self, gpu_type: str) -> QueueByShape:
-        """The queued jobs of one GPU type, in queue order (the type's jobs grouped by GPU
-        count, which serve as its ``QueueView``: walks merge the groups)."""
-        self._need_views()
-        return self._queue_by_shape[gpu_type]
-
-    def queued_could_fit(
-        self, gpu_type: str, after: int = -1, over: float = math.inf, within: float = math.inf
-    ) -> list[int]:
-        """The queued jobs of one GPU type numbered above ``after`` that the free nodes could hold
-        (of the whole-node jobs of more than ``over`` GPUs, those requesting at most ``within``)."""
-        self._need_views()
-        nodes_by_free = self.cluster.nodes_by_free[gpu_type]
-        return self._queue_by_shape[gpu_type].could_fit(nodes_by_free, after, over, within)
-
-    def _need_views(self) -> None:
-        if not self._views:
-            raise SimError(
-                f"scheduler {self.scheduler.name!r} reads running or per-type views: set reads_views"
-            )
 
     def slowdown(self, placement: Placement) -> float:
         return self.placer.slowdown(placement, self.layout)
@@ -452,6 +415,7 @@ class Engine:
             clock.now = self.now = now
             if first_arrival:
                 on_arrivals(self)
+                submit, n = self.jobs.submit, len(self.jobs)  # (a window may have come)
             else:
                 _, _, _, callback, value = heappop(heap)
                 callback(value)

@@ -138,6 +138,16 @@ class Market:
         if engine._next_arrival < len(engine.jobs) or engine._running_count or self.deferred:
             engine.clock.at(now + interval, self._on_observe, priority=URGENT)
 
+    def take(self, more: Willingness) -> None:
+        """The willingness of a window's jobs, appended (``feeding``)."""
+        w = self.willingness
+        if w is None:
+            self.willingness = more
+        else:
+            self.willingness = Willingness(
+                w.multiplier + more.multiplier, w.deferrable + more.deferrable, w.rule + more.rule
+            )
+
     def jobs_dropped(self, renumber: Renumbering, keep: Sequence[bool]) -> None:
         """Renumber (``dropping``; deferred jobs are never dropped)."""
         self.deferred = renumber.keys(self.deferred)

@@ -116,6 +116,11 @@ class JobQueue:
                 listed[job] = 0
         self._order, self._alive, self._first = live, bytearray(b"\x01") * len(live), 0
 
+    def grow(self, jobs: int) -> None:
+        """Room for ``jobs`` more job numbers (``feeding``: a window's jobs appended)."""
+        self._queued += bytes(jobs)
+        self._listed += bytes(jobs)
+
     def jobs_dropped(self, renumber: Renumbering, keep: Sequence[bool]) -> None:
         """Ended jobs (never queued) are gone and the others renumbered in order (``dropping``;
         ``keep`` flags the kept old numbers). The dropped jobs' dead entries go too."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.cluster.state import Placement
+from sim.engine.feeding import take_window
 from sim.records import JobRecords, RunRecords, Segment, SegmentRows
 from sim.workload.jobs import compact, filled, floats
 
@@ -51,6 +52,8 @@ def collect(engine: Engine) -> RunRecords:
     state is released first, and each column is replaced by its compact form as it goes, so
     the records are built in the memory the run held (a year of the Munich scenario: ~1 GB less at the peak).
     """
+    while take_window(engine):  # jobs never fed (after the horizon, or a stop): rows too
+        pass
     layout = engine.layout
     stopped = int(engine.stopped_at is not None)
     log = engine.segment_log
@@ -72,10 +75,16 @@ def collect(engine: Engine) -> RunRecords:
     last = job_columns(engine, None, stopped)
     chunks, engine.finished = engine.finished, []
     if chunks:  # jobs dropped during the run: every row back to its place in the workload
-        rows = np.concatenate([*(chunk_rows for chunk_rows, _ in chunks), engine.rows])
-        order = np.argsort(rows, kind="stable")
-        parts = zip(*(columns for _, columns in chunks), last, strict=True)
-        jobs = JobRecords([compact(_permuted(list(part), order)) for part in parts])
+        order = np.argsort(np.concatenate([*(rows for rows, _ in chunks), engine.rows]), kind="stable")
+        pieces = [list(columns) for _, columns in chunks] + [list(last)]
+        del chunks, last
+        joined = []
+        for k in range(len(pieces[0])):  # each field's pieces released as its column is made
+            parts = [piece[k] for piece in pieces]
+            for piece in pieces:
+                piece[k] = None
+            joined.append(compact(_permuted(parts, order)))
+        jobs = JobRecords(joined)
     else:
         jobs = JobRecords([compact(column) for column in last])
     return RunRecords(
