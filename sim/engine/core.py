@@ -395,6 +395,7 @@ class Engine(SortedViews):
         submit = self.jobs.submit
         n = len(submit)
         inf = math.inf
+        fed = self._windows is not None
         while True:
             i = self._next_arrival
             arrival = submit[i] if i < n else inf
@@ -415,7 +416,8 @@ class Engine(SortedViews):
             clock.now = self.now = now
             if first_arrival:
                 on_arrivals(self)
-                submit, n = self.jobs.submit, len(self.jobs)  # (a window may have come)
+                if fed:  # a window may have come
+                    submit, n = self.jobs.submit, len(self.jobs)
             else:
                 _, _, _, callback, value = heappop(heap)
                 callback(value)
@@ -428,7 +430,7 @@ class Engine(SortedViews):
                     self._decide()
                     if check:
                         check_pass(self)
-                    if maybe_drop(self):
+                    if self._next_arrival >= self._drop_check and maybe_drop(self):
                         submit, n = self.jobs.submit, len(self.jobs)
             if check:
                 check_state(self)

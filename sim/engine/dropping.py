@@ -69,12 +69,11 @@ def start_dropping(engine: Engine, jobs: int, rule: DropRule | None, fed: bool) 
 def maybe_drop(engine: Engine) -> bool:
     """Drop the ended jobs if the engine's rule says so; True if jobs were dropped.
 
-    Called after every pass; it counts the ended jobs only once enough jobs have arrived
-    since it last did (``_spacing``), so most passes cost one comparison.
+    The engine calls it after a pass once ``_drop_check`` jobs have arrived: it counts the
+    ended jobs only once enough jobs have arrived since it last did (``_spacing``), so most
+    passes cost one comparison in the engine's loop.
     """
     arrived, rule, n = engine._next_arrival, engine.drop_rule, len(engine.jobs)
-    if arrived < engine._drop_check:
-        return False
     ended = ended_jobs(engine, arrived)
     if not len(ended) or len(ended) < rule.min_jobs or len(ended) < rule.share * n:
         engine._drop_check = arrived + _spacing(rule, n)
