@@ -126,3 +126,21 @@ def test_the_callers_table_is_left_whole(monkeypatch: pytest.MonkeyPatch) -> Non
     records = run_workload(scenario, layout, workload)
     assert {name: list(getattr(workload.jobs, name)) for name in JobTable.__slots__} == before
     assert [job.job_id for job in records.jobs] == before["job_id"]
+
+
+def test_a_claimant_dropped_once_stays_gone() -> None:
+    """A spot notice whose claimant was dropped keeps -1 (never queued) through later drops:
+    renumbering -1 as a job number would make it the last job's claim."""
+    import numpy as np
+
+    from sim.engine.notice import Notices
+    from sim.policies.base import Renumbering
+
+    notices = Notices(None, 60.0)  # type: ignore[arg-type]
+    notices.leaving = {5: 2, 7: -1}
+    notices.claims = {2, 6}
+    keep = np.ones(8, dtype=bool)
+    keep[[1, 2]] = False  # jobs 1 and 2 ended; 0, 3, 4, 5, 6, 7 become 0 .. 5
+    notices.jobs_dropped(Renumbering(keep))
+    assert notices.leaving == {3: -1, 5: -1}
+    assert notices.claims == {4}

@@ -95,6 +95,9 @@ class Notices:
         too); a dropped claimant has ended, so it stays as -1, a job that is never queued:
         the notice is withdrawn when it ends."""
         new = renumber.new
-        leaving = self.leaving.items()
-        self.leaving = {new[victim]: new[claimant] for victim, claimant in leaving if new[victim] >= 0}
+        self.leaving = {
+            new[victim]: new[claimant] if claimant >= 0 else -1  # (-1: dropped at an earlier drop)
+            for victim, claimant in self.leaving.items()
+            if new[victim] >= 0
+        }
         self.claims = set(renumber.jobs(self.claims))
