@@ -79,7 +79,7 @@ class Engine(SortedViews):
         # Fed a week at a time (feeding.py; then jobs is unused), or the whole table at once.
         self._windows = windows
         if windows is not None:
-            jobs, willingness = first_window(windows, jobs)
+            jobs, willingness = first_window(windows)
         self._fed = len(jobs)
         jobs, self._choices = multi_type_choices(jobs, layout)
         jobs = table_copy(jobs)  # the engine's own table object: dropping replaces its columns

@@ -31,10 +31,8 @@ if TYPE_CHECKING:
     from sim.workload.windows import Window
 
 
-def first_window(windows: Iterator[Window] | None, jobs: JobTable) -> tuple[JobTable, Willingness | None]:
-    """The table an engine fed by ``windows`` starts with (its first window's), or ``jobs``."""
-    if windows is None:
-        return jobs, None
+def first_window(windows: Iterator[Window]) -> tuple[JobTable, Willingness | None]:
+    """The table (and willingness) an engine fed by ``windows`` starts with: its first window's."""
     window = next(windows, None)
     return (JobTable(), None) if window is None else (window.jobs, window.willingness)
 
@@ -49,7 +47,7 @@ def take_window(engine: Engine) -> bool:
         return False
     jobs, choices = multi_type_choices(window.jobs, engine.layout)
     engine._choices.update(choices)
-    n, m = len(engine.jobs), len(jobs)
+    m = len(jobs)
     if not engine._deadlines:
         engine._deadlines = any(end != math.inf for end in jobs.end_by)
     table = engine.jobs
@@ -73,7 +71,6 @@ def take_window(engine: Engine) -> bool:
     engine._fed += m
     if engine.market is not None and window.willingness is not None:
         engine.market.take(window.willingness)
-    assert len(engine.jobs) == n + m
     return True
 
 
@@ -82,5 +79,3 @@ def appended(column: Sequence[Any], more: Sequence[Any]) -> Sequence[Any]:
     if isinstance(column, array) and isinstance(more, array):
         return column + more
     return [*column, *more]
-
-

@@ -141,12 +141,7 @@ class Market:
     def take(self, more: Willingness) -> None:
         """The willingness of a window's jobs, appended (``feeding``)."""
         w = self.willingness
-        if w is None:
-            self.willingness = more
-        else:
-            self.willingness = Willingness(
-                w.multiplier + more.multiplier, w.deferrable + more.deferrable, w.rule + more.rule
-            )
+        self.willingness = more if w is None else Willingness.concat([w, more])
 
     def jobs_dropped(self, renumber: Renumbering, keep: Sequence[bool]) -> None:
         """Renumber (``dropping``; deferred jobs are never dropped)."""

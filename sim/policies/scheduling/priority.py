@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from sim.policies import SCHEDULERS
 from sim.policies.base import Renumbering, Scheduler, SchedulingContext
 from sim.policies.scheduling.backfill import (
@@ -130,11 +132,8 @@ class MultifactorPriority(Scheduler):
 
     def _see_submissions(self, ctx: SchedulingContext) -> None:
         """Take in the tenants and priority values of jobs submitted since the previous pass."""
-        jobs, now = ctx.jobs, ctx.now
-        submit, i, n = jobs.submit, self._submitted, len(jobs)
-        while i < n and submit[i] <= now:
-            i += 1
-        self._see(jobs, i)
+        jobs = ctx.jobs  # (in submit order: those submitted by now are a prefix)
+        self._see(jobs, bisect_right(jobs.submit, ctx.now, self._submitted))
 
     def _see(self, jobs: JobTable, stop: int) -> None:
         """Take in the tenants and priority values of jobs ``_submitted .. stop - 1``."""
