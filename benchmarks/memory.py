@@ -39,13 +39,24 @@ def rss_mb() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
+def anon_mb() -> float:
+    """The anonymous part of the RSS (Linux; NaN elsewhere): the RSS less the pages of
+    mapped files, which the kernel may drop and read again (spooled records: ``sim.spool``)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return float("nan")
+    kb = [int(line.split()[1]) for line in status.splitlines() if line.startswith("RssAnon:")]
+    return kb[0] / 2**10 if kb else float("nan")
+
+
 def peak_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def phases(scenario: str, settings: list[str], fed: bool) -> list[tuple[str, float, float, float]]:
-    """(phase, seconds, RSS MB, peak MB) after each phase of one run in this process."""
+def phases(scenario: str, settings: list[str], fed: bool) -> list[tuple[str, float, float, float, float]]:
+    """(phase, seconds, RSS MB, peak MB, anonymous RSS MB) after each phase of one run in this process."""
     from sim.api import resolve, run_workload, simulate
     from sim.cluster.state import ClusterLayout
     from sim.metrics import summarize
@@ -54,12 +65,12 @@ def phases(scenario: str, settings: list[str], fed: bool) -> list[tuple[str, flo
     from sim.report import write_results
     from sim.workload.build import build_workload
 
-    rows = [("start", 0.0, rss_mb(), peak_mb())]
+    rows = [("start", 0.0, rss_mb(), peak_mb(), anon_mb())]
     began = time.perf_counter()
 
     def mark(phase: str) -> None:
         gc.collect()
-        rows.append((phase, time.perf_counter() - began, rss_mb(), peak_mb()))
+        rows.append((phase, time.perf_counter() - began, rss_mb(), peak_mb(), anon_mb()))
 
     resolved = resolve(scenario, dict(s.split("=", 1) for s in settings))
     if not fed:  # the whole workload built first, then run
@@ -82,7 +93,7 @@ def phases(scenario: str, settings: list[str], fed: bool) -> list[tuple[str, flo
 
         plot_all(records, Path(folder) / "plots")
         mark("plots")
-    rows.append(("jobs", float(len(records.jobs)), 0.0, 0.0))
+    rows.append(("jobs", float(len(records.jobs)), 0.0, 0.0, 0.0))
     return rows
 
 
@@ -101,10 +112,12 @@ def main() -> None:
             rows = pool.submit(phases, args.scenario, settings, args.fed).result()
         jobs = rows.pop()[1]
         print(f"\n{Path(args.scenario).name}, horizon {horizon}: {jobs:,.0f} jobs")
-        print(f"{'after':<10} {'s':>7} {'RSS MB':>8} {'peak MB':>8} {'RSS B/job':>10} {'peak B/job':>11}")
-        for phase, seconds, rss, peak in rows:
+        heads = ("s", "RSS MB", "peak MB", "anon MB", "RSS B/job", "peak B/job")
+        print(f"{'after':<10}" + "".join(f"{head:>11}" for head in heads))
+        for phase, seconds, rss, peak, anon in rows:
             per_job = [value * 2**20 / jobs if jobs else 0.0 for value in (rss, peak)]
-            print(f"{phase:<10} {seconds:7.1f} {rss:8.0f} {peak:8.0f} {per_job[0]:10.0f} {per_job[1]:11.0f}")
+            values = (f"{seconds:.1f}", *(f"{v:.0f}" for v in (rss, peak, anon, *per_job)))
+            print(f"{phase:<10}" + "".join(f"{value:>11}" for value in values))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """Dropping ended jobs (sim/engine/dropping.py) changes nothing a run writes.
 
-The engine forgets the leading run of ended jobs between passes and shifts every job
-number still held (its own structures and each policy's ``jobs_dropped``). Any number left
-unshifted would start, charge, admit or withdraw the wrong job: here every run is made
-twice, never dropping and dropping every few passes, and every output file must be the same
-bytes. The runs cover every scheduler, the quotas, spot preemption with a notice, dynamic
-prices with deferring demand and inference services.
+The engine forgets ended jobs between passes and renumbers every job number still held
+(its own structures and each policy's ``jobs_dropped``). Any number left wrong would
+start, charge, admit or withdraw the wrong job: here every run is made twice, never
+dropping and dropping every few passes (its records then spooled to disk and read back:
+``spilling.py``), and every output file must be the same bytes. The runs cover every
+scheduler, the quotas, spot preemption with a notice, dynamic prices with deferring demand
+and inference services.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 import sim
 from sim.engine import dropping
 from sim.engine.dropping import EVERY_PASS, NEVER, DropRule
+from sim.spool import TextColumn
 from sim.workload.jobs import JobTable
 
 HERE = Path(__file__).resolve().parent
@@ -87,6 +89,8 @@ def test_dropping_at_every_pass_writes_the_same_bytes(
     assert len(counts) >= 10 and sum(counts) > len(kept.records.jobs) // 10, (len(counts), sum(counts))
     assert outputs(tmp_path / "often") == outputs(tmp_path / "never")
     assert kept.records.jobs == dropped.records.jobs
+    spooled = [dropped.records.jobs.column("job_id"), dropped.records.segments.column("job_id")]
+    assert all(isinstance(column, TextColumn) for column in spooled)  # read back from disk (spilling.py)
 
 
 @pytest.mark.parametrize("name", ["easy", "kueue", "spot_notice"])

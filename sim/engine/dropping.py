@@ -3,8 +3,8 @@
 Why: a run's per-job state (the table's rows, start and end times, placements, work left,
 queue flags, ...) would otherwise live for the whole run. Between instants, right after a
 decision pass, every job that has ended for good (completed, failed, cancelled, withdrawn,
-rejected or balked) leaves: its record is made then (``results.job_columns``, kept with
-its workload row in ``engine.finished``), its row and state are dropped, and the jobs left
+rejected or balked) leaves: its record is made then (``results.job_columns``) and goes to
+disk with its workload row (``spilling``), its row and state are dropped, and the jobs left
 are numbered anew in the same order (``Renumbering``). Because the order is kept, every
 tie-break by job number, the queue order and the running order stay as they were: a run
 gives the same schedule and byte-identical outputs whenever jobs are dropped
@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sim.engine.results import job_columns
+from sim.engine.spilling import spill
 from sim.policies.base import Renumbering
 from sim.workload.jobs import JobTable
 
@@ -57,11 +58,13 @@ EVERY_PASS = DropRule(min_jobs=1, share=0.0)  # for tests: drop whatever has end
 
 def start_dropping(engine: Engine, jobs: int, rule: DropRule | None, fed: bool) -> None:
     """The engine's dropping state: its rule (None: ``FED`` for an engine fed window by window,
-    else ``DEFAULT``, read now so tests may set them),
-    the records of dropped jobs with their workload rows (``finished``), each job number's
-    workload row (``rows``), and when to count the ended jobs next."""
+    else ``DEFAULT``, read now so tests may set them), where the records of dropped jobs go
+    (``spool``, opened at the first drop; ``finished`` where they stay in memory:
+    ``spilling``), each job number's workload row (``rows``), and when to count the ended
+    jobs next."""
     engine.drop_rule = rule or (FED if fed else DEFAULT)
     engine.finished = []
+    engine.spool = None
     engine.rows = np.arange(jobs)
     engine._drop_check = 0
 
@@ -103,7 +106,7 @@ def ended_jobs(engine: Engine, arrived: int) -> np.ndarray:
 
 def drop(engine: Engine, ended: np.ndarray) -> None:
     """Drop the jobs numbered in ``ended`` (ascending, all ended) and renumber the others."""
-    engine.finished.append((engine.rows[ended], job_columns(engine, ended.tolist())))
+    spill(engine, engine.rows[ended], job_columns(engine, ended.tolist()))
     keep = np.ones(len(engine.jobs), dtype=bool)
     keep[ended] = False
     renumber = Renumbering(keep)

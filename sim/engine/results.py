@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.cluster.state import Placement
 from sim.engine.feeding import take_window
+from sim.engine.spilling import sealed_records
 from sim.records import JobRecords, RunRecords, Segment, SegmentRows
 from sim.workload.jobs import compact, filled, floats
 
@@ -44,7 +45,8 @@ DEFERRED = (
 def collect(engine: Engine) -> RunRecords:
     """The records of a run that has ended (at the horizon, on a stop request or with no event left).
 
-    Jobs dropped during the run (``dropping``) left their record columns in
+    Jobs dropped during the run (``dropping``) left their record columns in the spool
+    (``spilling``; the records are then read back from it, memory-mapped) or in
     ``engine.finished``, with their workload rows; the records of all jobs are put back in
     workload order (as if none had been dropped). Built column by column: the per-job rules
     below run only for jobs that did not end (few), and the records are made from zipped
@@ -67,12 +69,36 @@ def collect(engine: Engine) -> RunRecords:
         engine._segment_start, engine._overhead,
     ):  # fmt: skip
         del working[:]  # (a list or an array)
+    last = job_columns(engine, None, stopped)
+    spooled = sealed_records(engine, last)
+    if spooled is not None:
+        jobs, segments = spooled
+    else:
+        jobs, segments = _records_in_memory(engine, last)
+    return RunRecords(
+        jobs=jobs,
+        timeseries=engine._samples,
+        capacity_gpus=layout.capacity,
+        capacity_by_type=dict(layout.capacity_by_type),
+        capacity_by_pod={pod.name: pod.gpus for pod in layout.pods},
+        end_time=engine.clock.now if engine.horizon is not None or stopped else engine.last_event_time,
+        horizon=engine.horizon,
+        events=engine.events,
+        segments=segments,
+        extra=_market_extra(engine),
+        stopped_at=engine.stopped_at,
+    )
+
+
+def _records_in_memory(engine: Engine, last: Sequence[Sequence[Any]]) -> tuple[JobRecords, SegmentRows]:
+    """The records kept in memory: the segment log, and the table's jobs' ``last`` with
+    those of dropped jobs (``engine.finished``) put back in workload order."""
+    log = engine.segment_log
     columns = list(log.columns)
     log.columns = ()
     for k in SEGMENT_TIMES:  # each list goes as its array comes (the other fields hold shared objects)
         columns[k] = compact(columns[k])
     segments = SegmentRows(columns)
-    last = job_columns(engine, None, stopped)
     chunks, engine.finished = engine.finished, []
     if chunks:  # jobs dropped during the run: every row back to its place in the workload
         order = np.argsort(np.concatenate([*(rows for rows, _ in chunks), engine.rows]), kind="stable")
@@ -87,19 +113,7 @@ def collect(engine: Engine) -> RunRecords:
         jobs = JobRecords(joined)
     else:
         jobs = JobRecords([compact(column) for column in last])
-    return RunRecords(
-        jobs=jobs,
-        timeseries=engine._samples,
-        capacity_gpus=layout.capacity,
-        capacity_by_type=dict(layout.capacity_by_type),
-        capacity_by_pod={pod.name: pod.gpus for pod in layout.pods},
-        end_time=engine.clock.now if engine.horizon is not None or stopped else engine.last_event_time,
-        horizon=engine.horizon,
-        events=engine.events,
-        segments=segments,
-        extra=_market_extra(engine),
-        stopped_at=engine.stopped_at,
-    )
+    return jobs, segments
 
 
 def job_columns(
@@ -206,14 +220,18 @@ class SegmentLog:
             for node in range(pod.first_node, pod.end_node)
         ]
         self.rate, self._charge = _price_functions(engine)  # the rate also prices jobs.csv's quotes
-        # The Segment fields as columns (SegmentRows at the end): one list slot per field.
-        columns: list[Any] = [[] for _ in Segment._fields]
-        for k in SEGMENT_TIMES:  # arrays of floats if the table's times are (no float object each)
-            columns[k] = filled(0.0, 0, jobs.submit)
-        self.columns: tuple[Any, ...] = tuple(columns)
+        self.columns = self.empty_columns()  # Segment fields as columns (SegmentRows at the end)
         self.pods_of = [""] * n
         self.held = [0] * n
         self.cost = filled(0.0, n, jobs.submit)
+
+    def empty_columns(self) -> tuple[Any, ...]:
+        """One list per Segment field (no tuple per segment); the times as arrays of floats
+        if the table's are (no float object each)."""
+        columns: list[Any] = [[] for _ in Segment._fields]
+        for k in SEGMENT_TIMES:
+            columns[k] = filled(0.0, 0, self._jobs.submit)
+        return tuple(columns)
 
     def record(
         self, job: int, start: float, end: float, placement: Placement, reason: str, overhead: float

@@ -39,6 +39,7 @@ from typing import Any, cast
 import numpy as np
 
 from sim.records import JobRecord, Rows, RunRecords, Segment
+from sim.spool import FloatColumn, LabelColumn, TextColumn
 
 JOB_CATEGORIES = ("tenant", "job_class", "gpu_type", "status", "tier")
 SEGMENT_CATEGORIES = ("gpu_type", "pods")
@@ -235,12 +236,16 @@ def _array(rows: Sequence[Any], field: str, dtype: type) -> np.ndarray:
         view = np.frombuffer(values, np.float64)  # the stored column itself (see results.compact),
         view.flags.writeable = False  # which a metric must not change
         return view
+    if isinstance(values, FloatColumn):  # (and IntColumn) spooled: numpy reads the file
+        return np.asarray(values, dtype)
     return np.fromiter(values, dtype, len(rows))
 
 
 def _codes(rows: Sequence[Any], fields: tuple[str, ...]) -> dict[str, tuple[np.ndarray, list[str]]]:
     """``job_codes`` of each of ``fields``: each distinct combination of their values numbered
     in one pass (by its first row), then each field's code looked up per combination."""
+    if isinstance(rows, Rows) and all(isinstance(rows.column(field), LabelColumn) for field in fields):
+        return {field: _label_codes(rows.column(field)) for field in fields}
     seen: dict[Any, int] = {}
     first = np.fromiter(map(seen.setdefault, _values(rows, fields), count()), np.int64, len(rows))
     combination = np.searchsorted(np.fromiter(seen.values(), np.int64, len(seen)), first)
@@ -256,10 +261,27 @@ def _codes(rows: Sequence[Any], fields: tuple[str, ...]) -> dict[str, tuple[np.n
     return coded
 
 
+def _label_codes(column: LabelColumn) -> tuple[np.ndarray, list[str]]:
+    """``_codes`` of one spooled label column, from its stored codes (its labels all occur)."""
+    names = [str(label) for label in column.labels]
+    labels = sorted(set(names))
+    number = {label: code for code, label in enumerate(labels)}
+    dtype = np.uint8 if len(labels) <= 256 else np.int64
+    return np.array([number[name] for name in names], dtype=dtype)[column.codes()], labels
+
+
 def _join(jobs: Sequence[JobRecord], segments: Sequence[Segment]) -> np.ndarray:
     """``Columns.seg_job``: by the identity of the id strings (the engine's segments share their
     job's), sorted addresses and a binary search; by value, through a dict, for the rest."""
     n, m = len(jobs), len(segments)
+    spooled = segments.column("job_id") if isinstance(segments, Rows) else None
+    if (
+        isinstance(spooled, TextColumn)
+        and spooled.job_rows is not None
+        and isinstance(jobs, Rows)
+        and spooled.job_ids is jobs.column("job_id")
+    ):  # a run's spooled records: the job row is the index
+        return np.asarray(spooled.job_rows, dtype=np.int64)
     result = np.full(m, -1, dtype=np.int64)
     if n and m:
         address = np.fromiter(map(id, _values(jobs, ("job_id",))), np.uint64, n)

@@ -1,0 +1,258 @@
+"""Columns spooled to disk: appended in chunks as a run goes, read back memory-mapped.
+
+Why: a long run's records (a year of the Munich scenario: ten million jobs and more
+segments) would otherwise stay in memory as Python lists until the results are written.
+A ``Spool`` writes each chunk of columns to one file per field as it comes; ``seal`` maps
+the files back and gives each field as a read-only ``Sequence`` that makes a value only
+when asked for one. Nothing is kept per row in memory but what a reader asks for.
+
+Each field has a kind, the form its file takes:
+
+    FLOAT   float64 values (NaN read back as the one ``math.nan``, as records made from lists)
+    INT     int64 values (Python ints only: a bool or a numpy int would not read back as itself)
+    LABEL   int32 codes into the field's distinct values, kept in memory (few: tenants, statuses)
+    TEXT    UTF-8 bytes with an index of their ends (many distinct: job ids, node lists)
+
+``fits(columns)`` says whether a chunk's values are of those kinds exactly (so that every
+value reads back equal and of the same type; the caller keeps the ones that do not in
+memory). ``seal(order)`` gives the columns in ``order`` (positions in append order; None:
+append order) and removes the folder: on POSIX the mapped files live on until unmapped.
+The folder is a new temporary directory (``TMPDIR``); it is removed also if the spool is
+never sealed (at garbage collection or at exit).
+"""
+
+from __future__ import annotations
+
+import math
+import mmap
+import shutil
+import tempfile
+import weakref
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FLOAT, INT, LABEL, TEXT = "float", "int", "label", "text"
+BLOCK = 1 << 16  # rows made at a time while iterating
+
+
+class Spool:
+    """Columns of the kinds ``kinds`` (field name -> kind, in column order), appended in chunks."""
+
+    def __init__(self, kinds: Mapping[str, str]) -> None:
+        self.kinds = dict(kinds)
+        self.folder = Path(tempfile.mkdtemp(prefix="gpusim-spool-"))
+        self._remove = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+        self.size = 0
+        self._labels: dict[str, dict[Any, int]] = {f: {} for f, kind in self.kinds.items() if kind == LABEL}
+        self._text_end = dict.fromkeys((f for f, kind in self.kinds.items() if kind == TEXT), 0)
+
+    def fits(self, columns: Sequence[Sequence[Any]]) -> bool:
+        """Whether every value of ``columns`` (one per field) is of its field's kind exactly."""
+        return all(map(_fits, self.kinds.values(), columns))
+
+    def append(self, columns: Sequence[Sequence[Any]]) -> None:
+        """Write one chunk: a column per field, of equal lengths, that ``fits``."""
+        n = len(columns[0])
+        for (field, kind), column in zip(self.kinds.items(), columns, strict=True):
+            path = self.folder / field
+            if kind == FLOAT:
+                data = np.array(column, dtype=np.float64)
+            elif kind == INT:
+                data = np.fromiter(column, np.int64, n)
+            elif kind == LABEL:
+                codes = self._labels[field]
+                data = np.fromiter((codes.setdefault(v, len(codes)) for v in column), np.int32, n)
+            else:
+                encoded = [value.encode("utf-8", "surrogatepass") for value in column]
+                ends = np.cumsum(np.fromiter(map(len, encoded), np.int64, n)) + self._text_end[field]
+                self._text_end[field] = int(ends[-1]) if n else self._text_end[field]
+                with open(path.with_suffix(".text"), "ab") as handle:
+                    handle.write(b"".join(encoded))
+                data = ends
+            with open(path, "ab") as handle:
+                handle.write(data.tobytes())
+        self.size += n
+
+    def read(self, field: str) -> np.ndarray:
+        """A FLOAT or INT field's values in append order, memory-mapped (readable after ``seal`` too)."""
+        return _mapped(self.folder / field, np.float64 if self.kinds[field] == FLOAT else np.int64)
+
+    def mapped(self, name: str, values: np.ndarray) -> np.ndarray:
+        """``values`` written beside the fields and memory-mapped back (before ``seal``)."""
+        path = self.folder / f"{name}.extra"
+        path.write_bytes(values.tobytes())
+        return _mapped(path, values.dtype.type)
+
+    def seal(self, order: np.ndarray | None = None) -> list[Sequence[Any]]:
+        """Every field as a read-only column in ``order``; the folder is removed (module docstring).
+
+        The numbers and codes are written anew in ``order`` (one field at a time in memory),
+        so that ``np.asarray`` of a column is its mapped file, not a copy; text is read
+        through ``order``.
+        """
+        columns: list[Sequence[Any]] = []
+        for field, kind in self.kinds.items():
+            path = self.folder / field
+            if kind == TEXT:
+                columns.append(TextColumn(_mapped(path, np.int64), _bytes(path.with_suffix(".text")), order))
+                continue
+            dtype = {FLOAT: np.float64, INT: np.int64, LABEL: np.int32}[kind]
+            data = _mapped(path, dtype) if order is None else self.mapped(field, _mapped(path, dtype)[order])
+            if kind == LABEL:
+                columns.append(LabelColumn(data, list(self._labels[field])))
+            else:
+                columns.append((FloatColumn if kind == FLOAT else IntColumn)(data))
+        self._remove()
+        return columns
+
+
+def _fits(kind: str, column: Sequence[Any]) -> bool:
+    if kind == FLOAT:
+        return (isinstance(column, array) and column.typecode == "d") or set(map(type, column)) <= {float}
+    return set(map(type, column)) <= ({int} if kind == INT else {str})
+
+
+def _mapped(path: Path, dtype: type) -> np.ndarray:
+    """The file's values, memory-mapped read-only (an empty array for an empty file: mmap refuses it)."""
+    if not path.exists() or not path.stat().st_size:
+        return np.empty(0, dtype)
+    return np.memmap(path, dtype, mode="r")
+
+
+def _bytes(path: Path) -> mmap.mmap | bytes:
+    if not path.exists() or not path.stat().st_size:
+        return b""
+    with open(path, "rb") as handle:
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _itself(values: Any) -> Any:
+    return values
+
+
+class SpooledColumn(Sequence[Any]):
+    """One field of a sealed spool, in ``order`` (or append order): values made when read.
+
+    Indexing gives one value, a slice a list, iteration makes values a block at a time,
+    ``take(rows)`` a list of the values at those rows. Pickled as a plain list (or array).
+    """
+
+    __slots__ = ("_order", "_size")
+
+    def __init__(self, size: int, order: np.ndarray | None) -> None:
+        if order is not None and len(order) != size:
+            raise ValueError(f"an order of {len(order)} positions for {size} values")
+        self._order = order
+        self._size = size
+
+    def _values(self, positions: np.ndarray) -> list[Any]:
+        raise NotImplementedError
+
+    def materialized(self) -> Sequence[Any]:
+        """The values in memory: a list (an ``array("d")`` of a FLOAT field)."""
+        return self[:]
+
+    def take(self, rows: np.ndarray) -> list[Any]:
+        """The values at ``rows`` (indices into this column), as a list."""
+        return self._values(rows if self._order is None else self._order[rows])
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self.take(np.arange(self._size)[index])
+        return self.take(np.array([range(self._size)[index]]))[0]
+
+    def __iter__(self) -> Iterator[Any]:
+        for first in range(0, self._size, BLOCK):
+            yield from self.take(np.arange(first, min(first + BLOCK, self._size)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_itself, (self.materialized(),))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._size} values)"
+
+
+class FloatColumn(SpooledColumn):
+    """A FLOAT field: Python floats, every NaN the one ``math.nan``; ``np.asarray`` gives float64."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: np.ndarray, order: np.ndarray | None = None) -> None:
+        super().__init__(len(data), order)
+        self._data = data
+
+    def _values(self, positions: np.ndarray) -> list[Any]:
+        values = self._data[positions]
+        listed = values.tolist()
+        for k in np.flatnonzero(np.isnan(values)).tolist():
+            listed[k] = math.nan
+        return listed
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        values = np.asarray(self._data if self._order is None else self._data[self._order])
+        return values if dtype is None else values.astype(dtype, copy=False)
+
+    def materialized(self) -> Sequence[Any]:
+        from sim.workload.jobs import floats
+
+        return floats(np.asarray(self))
+
+
+class IntColumn(FloatColumn):
+    """An INT field: Python ints; ``np.asarray`` gives int64."""
+
+    __slots__ = ()
+
+    def _values(self, positions: np.ndarray) -> list[Any]:
+        return self._data[positions].tolist()
+
+    def materialized(self) -> Sequence[Any]:
+        return self[:]
+
+
+class LabelColumn(SpooledColumn):
+    """A LABEL field: each value one of ``labels`` (in order of first appearance in the spool)."""
+
+    __slots__ = ("_codes", "labels", "_objects")
+
+    def __init__(self, codes: np.ndarray, labels: list[Any], order: np.ndarray | None = None) -> None:
+        super().__init__(len(codes), order)
+        self._codes = codes
+        self.labels = labels
+        self._objects = np.empty(len(labels), dtype=object)
+        self._objects[:] = labels
+
+    def _values(self, positions: np.ndarray) -> list[Any]:
+        return self._objects[self._codes[positions]].tolist()
+
+    def codes(self) -> np.ndarray:
+        """Each row's index into ``labels`` (int32)."""
+        return np.asarray(self._codes if self._order is None else self._codes[self._order])
+
+
+class TextColumn(SpooledColumn):
+    """A TEXT field: strings decoded from their bytes when read."""
+
+    __slots__ = ("_ends", "_text", "job_rows", "job_ids")
+
+    def __init__(self, ends: np.ndarray, text: mmap.mmap | bytes, order: np.ndarray | None = None) -> None:
+        super().__init__(len(ends), order)
+        self._ends = ends
+        self._text = text
+        # Set by a caller whose rows each name a row of another column (a segment's job):
+        # ``job_ids[job_rows[i]] == self[i]`` (``sim.metrics.columns`` joins by it).
+        self.job_rows: np.ndarray | None = None
+        self.job_ids: Sequence[str] | None = None
+
+    def _values(self, positions: np.ndarray) -> list[Any]:
+        ends, text = self._ends, self._text
+        stops = ends[positions].tolist()
+        starts = np.where(positions > 0, ends[np.maximum(positions - 1, 0)], 0).tolist()
+        return [text[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, stops, strict=True)]
