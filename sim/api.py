@@ -157,14 +157,15 @@ def simulate(
     scenario: Scenario,
     on_progress: Callable[[float], None] | None = None,
     check: bool = False,
-    fed: bool = False,
+    fed: bool = True,
 ) -> RunRecords:
-    """Build the workload and run the engine once; returns the records (``check``: see ``run``).
+    """Run the engine once on the scenario's workload; returns the records (``check``: see ``run``).
 
-    ``fed``: feed the engine the workload a week at a time (``sim.workload.windows``) and let
-    it drop ended jobs (``sim.engine.dropping``): the same records. Not the default yet: while
-    every record stays in memory until the results are written, it holds no less at the
-    peak (munich.yaml, 28 days: 504 MB against 436 MB).
+    ``fed`` (the default): feed the engine the workload a week at a time
+    (``sim.workload.windows``), let it drop ended jobs (``sim.engine.dropping``) and spool
+    their records to disk (``sim.engine.spilling``), so that a long run's memory does not
+    grow with its jobs. ``fed=False`` builds the whole workload first and runs on it
+    (``run_workload``, as compare and sweep do): the same records.
     """
     layout = ClusterLayout.from_scenario(scenario.cluster)
     if not fed:
@@ -184,7 +185,9 @@ def run_workload(
     check: bool = False,
 ) -> RunRecords:
     """Run the engine once on a built workload with the scenario's policies; returns the records."""
-    engine = _engine(scenario, layout, workload.jobs, workload.willingness, on_progress, check)
+    engine = _engine(
+        scenario, layout, workload.jobs, workload.willingness, on_progress, check, None, workload.job_classes
+    )
     return dataclasses.replace(engine.run(), dropped=workload.drops, services=tuple(workload.services))
 
 

@@ -18,6 +18,7 @@ from sim.api import resolve, run_workload, simulate
 from sim.cluster.state import ClusterLayout
 from sim.engine import dropping, feeding
 from sim.records import RunRecords
+from sim.spool import TextColumn
 from sim.workload.build import build_workload
 
 SPOT = Path(__file__).resolve().parent.parent / "scenarios" / "pricing-spot-market.yaml"
@@ -76,6 +77,7 @@ def test_fed_week_by_week_the_records_are_the_whole_tables(monkeypatch: pytest.M
     assert len(sizes) >= 4 and dropped > total // 2, (sizes, dropped, total)
     # Never more than about a week and a half of the five held at once.
     assert max(sizes) < 0.3 * total, (sizes, total)
+    assert isinstance(records.jobs.column("job_id"), TextColumn)  # read back from the spool
     statuses = set(records.jobs.column("status"))
     assert {"completed", "balked", "unfinished"} <= statuses, statuses
 

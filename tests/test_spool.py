@@ -112,7 +112,7 @@ def test_an_empty_spool_seals_to_empty_columns() -> None:
 def test_a_run_that_drops_reads_its_records_from_the_spool(monkeypatch: pytest.MonkeyPatch) -> None:
     """The records are spooled columns, in workload order, and the metrics join segments to
     jobs by the stored row (the same join the job ids give)."""
-    monkeypatch.setattr(dropping, "DEFAULT", DropRule(min_jobs=40, share=0.0))
+    monkeypatch.setattr(dropping, "FED", DropRule(min_jobs=40, share=0.0))  # (sim.run feeds the engine)
     result = sim.run(SMALL, plots=False, horizon="6h")
     jobs, segments = result.records.jobs, result.records.segments
     assert isinstance(jobs.column("job_id"), TextColumn) and isinstance(jobs.column("cost"), FloatColumn)
@@ -120,7 +120,7 @@ def test_a_run_that_drops_reads_its_records_from_the_spool(monkeypatch: pytest.M
     joined = Columns.of_records(result.records).seg_job()
     ids = jobs.column("job_id")
     assert [ids[k] for k in joined.tolist()] == list(segments.column("job_id"))
-    monkeypatch.setattr(dropping, "DEFAULT", dropping.NEVER)
+    monkeypatch.setattr(dropping, "FED", dropping.NEVER)
     whole = sim.run(SMALL, plots=False, horizon="6h")
     assert whole.records.jobs == jobs and whole.records.segments == segments
     assert whole.summary == result.summary
@@ -157,10 +157,10 @@ def test_a_chunk_that_does_not_fit_brings_the_spool_back_to_memory(monkeypatch: 
         calls.append(1)
         return fits(spool, columns) and len(calls) <= 6  # jobs and segments of three drops, then no more
 
-    monkeypatch.setattr(dropping, "DEFAULT", DropRule(min_jobs=40, share=0.0))
+    monkeypatch.setattr(dropping, "FED", DropRule(min_jobs=40, share=0.0))
     monkeypatch.setattr(Spool, "fits", fits_thrice)
     result = sim.run(SMALL, plots=False, horizon="6h")
     assert len(calls) == 7 and type(result.records.jobs.column("job_id")) is list
-    monkeypatch.setattr(dropping, "DEFAULT", dropping.NEVER)
+    monkeypatch.setattr(dropping, "FED", dropping.NEVER)
     whole = sim.run(SMALL, plots=False, horizon="6h")
     assert whole.records.jobs == result.records.jobs and whole.records.segments == result.records.segments

@@ -27,6 +27,7 @@ class Workload:
     drops: dict[str, int] = field(default_factory=dict)
     services: list[ServicePlan] = field(default_factory=list)
     willingness: Willingness | None = None
+    job_classes: list[str] | None = None  # every class a job can have (None: the table's)
 
 
 def build_jobs(scenario: Scenario, layout: ClusterLayout) -> JobTable:
@@ -44,7 +45,7 @@ def build_workload(scenario: Scenario, layout: ClusterLayout) -> Workload:
     """
     windows = WorkloadWindows(scenario, layout)
     parts = list(windows)
-    built = Workload(JobTable(), windows.drops, windows.services)
+    built = Workload(JobTable(), windows.drops, windows.services, job_classes=windows.job_classes)
     del windows  # its trace and replica tables: every row is in the windows now
     if scenario.demand is not None:
         built.willingness = Willingness.concat([w.willingness for w in parts if w.willingness is not None])
