@@ -165,7 +165,8 @@ class SpooledColumn(Sequence[Any]):
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return self.take(np.arange(self._size)[index])
+            rows = range(self._size)[index]  # (not np.arange(size)[index]: a chunk would cost the whole)
+            return self.take(np.arange(rows.start, rows.stop, rows.step, dtype=np.int64))
         return self.take(np.array([range(self._size)[index]]))[0]
 
     def __iter__(self) -> Iterator[Any]:
