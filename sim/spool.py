@@ -28,6 +28,7 @@ import mmap
 import shutil
 import tempfile
 import weakref
+from abc import abstractmethod
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -105,7 +106,7 @@ class Spool:
             if kind == LABEL:
                 columns.append(LabelColumn(data, list(self._labels[field])))
             else:
-                columns.append((FloatColumn if kind == FLOAT else IntColumn)(data))
+                columns.append((FloatColumn if kind == FLOAT else NumberColumn)(data))
         self._remove()
         return columns
 
@@ -135,30 +136,24 @@ def _itself(values: Any) -> Any:
 
 
 class SpooledColumn(Sequence[Any]):
-    """One field of a sealed spool, in ``order`` (or append order): values made when read.
+    """One field of a sealed spool: values made when read.
 
     Indexing gives one value, a slice a list, iteration makes values a block at a time,
     ``take(rows)`` a list of the values at those rows. Pickled as a plain list (or array).
     """
 
-    __slots__ = ("_order", "_size")
+    __slots__ = ("_size",)
 
-    def __init__(self, size: int, order: np.ndarray | None) -> None:
-        if order is not None and len(order) != size:
-            raise ValueError(f"an order of {len(order)} positions for {size} values")
-        self._order = order
+    def __init__(self, size: int) -> None:
         self._size = size
 
-    def _values(self, positions: np.ndarray) -> list[Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def take(self, rows: np.ndarray) -> list[Any]:
+        """The values at ``rows`` (indices into this column), as a list."""
 
     def materialized(self) -> Sequence[Any]:
         """The values in memory: a list (an ``array("d")`` of a FLOAT field)."""
         return self[:]
-
-    def take(self, rows: np.ndarray) -> list[Any]:
-        """The values at ``rows`` (indices into this column), as a list."""
-        return self._values(rows if self._order is None else self._order[rows])
 
     def __len__(self) -> int:
         return self._size
@@ -180,25 +175,35 @@ class SpooledColumn(Sequence[Any]):
         return f"{type(self).__name__}({self._size} values)"
 
 
-class FloatColumn(SpooledColumn):
-    """A FLOAT field: Python floats, every NaN the one ``math.nan``; ``np.asarray`` gives float64."""
+class NumberColumn(SpooledColumn):
+    """An INT field (and the base of FLOAT's): Python ints; ``np.asarray`` gives the mapped
+    values themselves (int64), not a copy."""
 
     __slots__ = ("_data",)
 
-    def __init__(self, data: np.ndarray, order: np.ndarray | None = None) -> None:
-        super().__init__(len(data), order)
+    def __init__(self, data: np.ndarray) -> None:
+        super().__init__(len(data))
         self._data = data
 
-    def _values(self, positions: np.ndarray) -> list[Any]:
-        values = self._data[positions]
+    def take(self, rows: np.ndarray) -> list[Any]:
+        return self._data[rows].tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        values = np.asarray(self._data)
+        return values if dtype is None else values.astype(dtype, copy=False)
+
+
+class FloatColumn(NumberColumn):
+    """A FLOAT field: Python floats, every NaN the one ``math.nan``; ``np.asarray`` gives float64."""
+
+    __slots__ = ()
+
+    def take(self, rows: np.ndarray) -> list[Any]:
+        values = self._data[rows]
         listed = values.tolist()
         for k in np.flatnonzero(np.isnan(values)).tolist():
             listed[k] = math.nan
         return listed
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        values = np.asarray(self._data if self._order is None else self._data[self._order])
-        return values if dtype is None else values.astype(dtype, copy=False)
 
     def materialized(self) -> Sequence[Any]:
         from sim.workload.jobs import floats
@@ -206,53 +211,46 @@ class FloatColumn(SpooledColumn):
         return floats(np.asarray(self))
 
 
-class IntColumn(FloatColumn):
-    """An INT field: Python ints; ``np.asarray`` gives int64."""
-
-    __slots__ = ()
-
-    def _values(self, positions: np.ndarray) -> list[Any]:
-        return self._data[positions].tolist()
-
-    def materialized(self) -> Sequence[Any]:
-        return self[:]
-
-
 class LabelColumn(SpooledColumn):
     """A LABEL field: each value one of ``labels`` (in order of first appearance in the spool)."""
 
     __slots__ = ("_codes", "labels", "_objects")
 
-    def __init__(self, codes: np.ndarray, labels: list[Any], order: np.ndarray | None = None) -> None:
-        super().__init__(len(codes), order)
+    def __init__(self, codes: np.ndarray, labels: list[Any]) -> None:
+        super().__init__(len(codes))
         self._codes = codes
         self.labels = labels
         self._objects = np.empty(len(labels), dtype=object)
         self._objects[:] = labels
 
-    def _values(self, positions: np.ndarray) -> list[Any]:
-        return self._objects[self._codes[positions]].tolist()
+    def take(self, rows: np.ndarray) -> list[Any]:
+        return self._objects[self._codes[rows]].tolist()
 
     def codes(self) -> np.ndarray:
         """Each row's index into ``labels`` (int32)."""
-        return np.asarray(self._codes if self._order is None else self._codes[self._order])
+        return np.asarray(self._codes)
 
 
 class TextColumn(SpooledColumn):
-    """A TEXT field: strings decoded from their bytes when read."""
+    """A TEXT field: strings decoded from their bytes when read, through ``order`` (positions
+    in append order; None: append order) if given."""
 
-    __slots__ = ("_ends", "_text", "job_rows", "job_ids")
+    __slots__ = ("_ends", "_text", "_order", "job_rows", "job_ids")
 
     def __init__(self, ends: np.ndarray, text: mmap.mmap | bytes, order: np.ndarray | None = None) -> None:
-        super().__init__(len(ends), order)
+        if order is not None and len(order) != len(ends):
+            raise ValueError(f"an order of {len(order)} positions for {len(ends)} values")
+        super().__init__(len(ends))
         self._ends = ends
         self._text = text
+        self._order = order
         # Set by a caller whose rows each name a row of another column (a segment's job):
         # ``job_ids[job_rows[i]] == self[i]`` (``sim.metrics.columns`` joins by it).
         self.job_rows: np.ndarray | None = None
         self.job_ids: Sequence[str] | None = None
 
-    def _values(self, positions: np.ndarray) -> list[Any]:
+    def take(self, rows: np.ndarray) -> list[Any]:
+        positions = rows if self._order is None else self._order[rows]
         ends, text = self._ends, self._text
         stops = ends[positions].tolist()
         starts = np.where(positions > 0, ends[np.maximum(positions - 1, 0)], 0).tolist()

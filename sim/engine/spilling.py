@@ -53,23 +53,24 @@ def spill(engine: Engine, rows: np.ndarray, columns: Sequence[Sequence[Any]]) ->
     """Keep the records ``columns`` of jobs just dropped (workload ``rows``), and the segment log."""
     if engine.spool is None and not engine.finished:
         engine.spool = RecordSpool()
-    spool = engine.spool
-    if spool is not None:
-        jobs, segments = [*columns, rows.tolist()], _segment_chunk(engine)
-        if spool.jobs.fits(jobs) and spool.segments.fits(segments):
-            spool.jobs.append(jobs)
-            spool.segments.append(segments)
-            engine.segment_log.columns = engine.segment_log.empty_columns()
-            return
+    if engine.spool is None or not _spooled(engine, engine.spool, rows, columns):
+        engine.finished.append((rows, columns))
+
+
+def _spooled(engine: Engine, spool: RecordSpool, rows: np.ndarray, columns: Sequence[Sequence[Any]]) -> bool:
+    """Write the jobs' records and the segment log (emptied) to the spool if both fit; else
+    bring everything spooled back to memory (False)."""
+    log = engine.segment_log
+    row_of = dict(zip(engine.jobs.job_id, engine.rows.tolist(), strict=True))  # every logged job is here
+    jobs = [*columns, rows.tolist()]
+    segments = [*log.columns, [row_of[job_id] for job_id in log.columns[0]]]
+    if not (spool.jobs.fits(jobs) and spool.segments.fits(segments)):
         _back_to_memory(engine, spool)
-    engine.finished.append((rows, columns))
-
-
-def _segment_chunk(engine: Engine) -> list[Sequence[Any]]:
-    """The segment log's columns with each segment's job's workload row (every such job is in the table)."""
-    columns = engine.segment_log.columns
-    row_of = dict(zip(engine.jobs.job_id, engine.rows.tolist(), strict=True))
-    return [*columns, [row_of[job_id] for job_id in columns[0]]]
+        return False
+    spool.jobs.append(jobs)
+    spool.segments.append(segments)
+    log.columns = log.empty_columns()
+    return True
 
 
 def _back_to_memory(engine: Engine, spool: RecordSpool) -> None:
@@ -87,14 +88,8 @@ def sealed_records(engine: Engine, last: Sequence[Sequence[Any]]) -> tuple[JobRe
     """The run's records from its spool, with the table's jobs' ``last`` records and the
     segment log added; None if the run has no spool (or went back to memory)."""
     spool = engine.spool
-    if spool is None:
+    if spool is None or not _spooled(engine, spool, engine.rows, last):
         return None
-    jobs, segments = [*last, engine.rows.tolist()], _segment_chunk(engine)
-    if not (spool.jobs.fits(jobs) and spool.segments.fits(segments)):
-        _back_to_memory(engine, spool)
-        return None
-    spool.jobs.append(jobs)
-    spool.segments.append(segments)
     engine.spool = None
     rows = spool.jobs.read("row")
     order = spool.jobs.mapped("order", np.argsort(rows, kind="stable"))

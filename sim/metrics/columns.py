@@ -39,7 +39,7 @@ from typing import Any, cast
 import numpy as np
 
 from sim.records import JobRecord, Rows, RunRecords, Segment
-from sim.spool import FloatColumn, LabelColumn, TextColumn
+from sim.spool import LabelColumn, NumberColumn, TextColumn
 
 JOB_CATEGORIES = ("tenant", "job_class", "gpu_type", "status", "tier")
 SEGMENT_CATEGORIES = ("gpu_type", "pods")
@@ -236,7 +236,7 @@ def _array(rows: Sequence[Any], field: str, dtype: type) -> np.ndarray:
         view = np.frombuffer(values, np.float64)  # the stored column itself (see results.compact),
         view.flags.writeable = False  # which a metric must not change
         return view
-    if isinstance(values, FloatColumn):  # (and IntColumn) spooled: numpy reads the file
+    if isinstance(values, NumberColumn):  # spooled: numpy reads the mapped file
         return np.asarray(values, dtype)
     return np.fromiter(values, dtype, len(rows))
 
@@ -244,30 +244,28 @@ def _array(rows: Sequence[Any], field: str, dtype: type) -> np.ndarray:
 def _codes(rows: Sequence[Any], fields: tuple[str, ...]) -> dict[str, tuple[np.ndarray, list[str]]]:
     """``job_codes`` of each of ``fields``: each distinct combination of their values numbered
     in one pass (by its first row), then each field's code looked up per combination."""
-    if isinstance(rows, Rows) and all(isinstance(rows.column(field), LabelColumn) for field in fields):
-        return {field: _label_codes(rows.column(field)) for field in fields}
+    columns = [rows.column(field) for field in fields] if isinstance(rows, Rows) else []
+    if columns and all(isinstance(column, LabelColumn) for column in columns):  # spooled: coded already
+        return {f: _numbered(c.labels, c.codes()) for f, c in zip(fields, columns, strict=True)}
     seen: dict[Any, int] = {}
     first = np.fromiter(map(seen.setdefault, _values(rows, fields), count()), np.int64, len(rows))
     combination = np.searchsorted(np.fromiter(seen.values(), np.int64, len(seen)), first)
     coded = {}
     for k, field in enumerate(fields):
         values = list(seen) if len(fields) == 1 else [combo[k] for combo in seen]
-        name = {value: str(value) for value in set(values)}
-        labels = sorted(set(name.values()))
-        number = {label: code for code, label in enumerate(labels)}
-        dtype = np.uint8 if len(labels) <= 256 else np.int64
-        table = np.array([number[name[value]] for value in values], dtype=dtype)
-        coded[field] = (table[combination], labels)
+        coded[field] = _numbered(values, combination)
     return coded
 
 
-def _label_codes(column: LabelColumn) -> tuple[np.ndarray, list[str]]:
-    """``_codes`` of one spooled label column, from its stored codes (its labels all occur)."""
-    names = [str(label) for label in column.labels]
-    labels = sorted(set(names))
+def _numbered(values: list[Any], combination: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(codes, labels): labels the sorted distinct ``str`` of ``values``, and for each row the
+    code of ``values[combination[row]]``'s label."""
+    name = {value: str(value) for value in set(values)}
+    labels = sorted(set(name.values()))
     number = {label: code for code, label in enumerate(labels)}
     dtype = np.uint8 if len(labels) <= 256 else np.int64
-    return np.array([number[name] for name in names], dtype=dtype)[column.codes()], labels
+    table = np.array([number[name[value]] for value in values], dtype=dtype)
+    return table[combination], labels
 
 
 def _join(jobs: Sequence[JobRecord], segments: Sequence[Segment]) -> np.ndarray:
