@@ -131,7 +131,7 @@ def services() -> tuple[RunRecords, list[GroupResult]]:
         spec=SimpleNamespace(slo=SimpleNamespace(target=0.95)),
         names=["chat-01", "chat-02", "chat-03", "chat-04", "chat-05"],
         tenant=["acme", "lab", "acme", "lab", "acme"],
-        replica_service={"chat-01-r0": 0, "chat-01-r1": 0, "chat-02-r0": 1, "chat-03-r0": 2, "chat-04-r0": 3},
+        replica_counts=np.array([2, 1, 1, 1, 0]),
     )
     totals: Any = SimpleNamespace(attainment=np.array([0.93, 0.80, 0.99, 0.89, math.nan]))
     return records, [GroupResult(plan, totals)]

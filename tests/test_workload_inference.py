@@ -19,7 +19,7 @@ from scipy import stats
 
 from sim.scenario.workload import DEFAULT_TENANTS, ServiceGroup
 from sim.workload import inference
-from sim.workload.inference import plan_services, replica_jobs
+from sim.workload.inference import plan_services, replica_owners, replicas_of
 from sim.workload.jobs import JobTable
 
 
@@ -65,7 +65,7 @@ def test_replica_jobs_follow_the_autoscaler() -> None:
     )
     window = 2 * DAY
     plan = plan_services(spec, SEED, window, CLOCK, DEFAULT_TENANTS)
-    table = replica_jobs(plan, "B200")
+    table = replicas_of(plan, "B200").jobs()
     dt = 300.0
     assert plan.n_intervals == 576 and plan.dt == dt
     assert len(table) > 100
@@ -85,9 +85,12 @@ def test_replica_jobs_follow_the_autoscaler() -> None:
         seen[service] += 1
     assert set(seen) <= set(plan.names) and plan.names[0] == "svc-00"
     # Each job's tenant, tier and GPUs are its service's.
-    for job_id, tenant, tier, gpus in zip(table.job_id, table.tenant, table.tier, table.gpus, strict=True):
-        s = plan.replica_service[job_id]
+    owners = replica_owners([plan], table.job_id)
+    rows = zip(owners, table.job_id, table.tenant, table.tier, table.gpus, strict=True)
+    for s, job_id, tenant, tier, gpus in rows:
+        assert plan.names[s] == job_id.rsplit("-r", 1)[0]
         assert (tenant, tier, gpus) == (plan.tenant[s], plan.tier[s], plan.gpus[s])
+    assert np.array_equal(plan.replica_counts, [seen[name] for name in plan.names])
     # The alive count per interval is exactly what the autoscaler wants.
     want = autoscaler_by_hand(plan.rates(0, len(plan)), spec)
     got = alive(table, plan, dt)
@@ -98,7 +101,7 @@ def test_replica_jobs_follow_the_autoscaler() -> None:
 def test_min_and_max_replicas_bound_the_alive_count() -> None:
     spec = group(rate={"median": 3.0, "sigma": 1.5}, autoscaler={"min_replicas": 2, "max_replicas": 4})
     plan = plan_services(spec, SEED, DAY, CLOCK, DEFAULT_TENANTS)
-    count = alive(replica_jobs(plan, "g"), plan, 300.0)
+    count = alive(replicas_of(plan, "g").jobs(), plan, 300.0)
     assert count.min() == 2 and count.max() == 4
     assert np.array_equal(count, autoscaler_by_hand(plan.rates(0, len(plan)), spec))
 
@@ -116,7 +119,7 @@ def test_autoscaler_follows_the_coding_profile_up_and_down() -> None:
     rates = plan.rates(0, len(plan))
     level = rates / plan.base[:, None]
     assert np.allclose(np.unique(level.round(12)), np.array([1, 2, 4, 10]) * 168 / 740)
-    table = replica_jobs(plan, "g")
+    table = replicas_of(plan, "g").jobs()
     total = alive(table, plan, 300.0).sum(axis=0)
     # Local hour of each interval's start (interval k covers [300 k, 300 k + 300)).
     hour_of = CLOCK.hour_of_week(np.arange(plan.n_intervals) * 300.0)
@@ -140,7 +143,7 @@ def test_flat_profile_without_noise_keeps_each_service_at_its_base_rate() -> Non
     assert rates.shape == (20, 288)
     assert np.array_equal(rates, np.repeat(plan.base[:, None], 288, axis=1))
     # Hence a constant count per service, ceil(base / (0.7 x 2)) replicas, each alive all day.
-    table = replica_jobs(plan, "g")
+    table = replicas_of(plan, "g").jobs()
     expected = np.clip(np.ceil(plan.base / 1.4 - 1e-9), 1, 32).astype(int)
     assert len(table) == expected.sum()
     assert set(table.submit) == {0.0} and set(table.end_by) == {DAY}
@@ -177,16 +180,48 @@ def test_a_services_curve_does_not_depend_on_group_size_or_chunking(monkeypatch:
     assert np.array_equal(small.base, large.base[:5])
     assert np.array_equal(small.rates(0, 5), large.rates(0, 5))
     assert np.array_equal(large.rates(3, 7), large.rates(0, 12)[3:7])
-    whole = replica_jobs(large, "g")
+    whole = replicas_of(large, "g").jobs()
     monkeypatch.setattr(inference, "CHUNK", 5)
-    chunked = replica_jobs(plan_services(group(services=12), 3, DAY, CLOCK, DEFAULT_TENANTS), "g")
+    chunked = replicas_of(plan_services(group(services=12), 3, DAY, CLOCK, DEFAULT_TENANTS), "g").jobs()
     assert whole == chunked and len(whole) > 12
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_service_plans_are_deterministic(seed: int) -> None:
     spec = group(services=5)
-    first = replica_jobs(plan_services(spec, seed, DAY, CLOCK, DEFAULT_TENANTS), "g")
-    again = replica_jobs(plan_services(spec, seed, DAY, CLOCK, DEFAULT_TENANTS), "g")
-    other = replica_jobs(plan_services(spec, seed + 10, DAY, CLOCK, DEFAULT_TENANTS), "g")
+    first = replicas_of(plan_services(spec, seed, DAY, CLOCK, DEFAULT_TENANTS), "g").jobs()
+    again = replicas_of(plan_services(spec, seed, DAY, CLOCK, DEFAULT_TENANTS), "g").jobs()
+    other = replicas_of(plan_services(spec, seed + 10, DAY, CLOCK, DEFAULT_TENANTS), "g").jobs()
     assert first == again and first != other
+
+
+def test_replicas_made_a_slice_at_a_time_are_the_whole_table() -> None:
+    """A run's windows take the replicas in slices: the slices one after another are the table."""
+    replicas = replicas_of(plan_services(group(services=7), SEED, DAY, CLOCK, DEFAULT_TENANTS), "g")
+    whole = replicas.jobs()
+    cuts = [0, 1, 1, 40, len(replicas) // 2, len(replicas)]
+    joined = JobTable.merge([replicas.jobs(lo, hi) for lo, hi in zip(cuts, cuts[1:], strict=False)])
+    assert joined.compact() == whole and len(whole) > 40
+    ends = map(float.__add__, whole.submit, whole.duration)
+    assert replicas.extent() == (min(whole.submit), max(ends))
+
+
+def test_replica_owners_know_exactly_the_replica_ids() -> None:
+    """A job is a replica only if its id is one ``replicas_of`` made: a known service name,
+    ``-r``, and a number in canonical form below that service's replica count. With two
+    groups, service s of group g is s * 2 + g."""
+    chat = plan_services(group(name="chat", services=3), SEED, DAY, CLOCK, DEFAULT_TENANTS)
+    code = plan_services(group(name="code", services=2), SEED, DAY, CLOCK, DEFAULT_TENANTS)
+    jobs = [replicas_of(plan, "g").jobs() for plan in (chat, code)]
+    counts = chat.replica_counts
+    assert counts.sum() == len(jobs[0]) and counts.min() >= 1
+    ids = [*jobs[0].job_id, *jobs[1].job_id]
+    owners = replica_owners([chat, code], ids).tolist()
+    expected = [chat.names.index(i.rsplit("-r", 1)[0]) * 2 for i in jobs[0].job_id]
+    expected += [code.names.index(i.rsplit("-r", 1)[0]) * 2 + 1 for i in jobs[1].job_id]
+    assert owners == expected
+    last = f"chat-00-r{counts[0] - 1}"
+    strangers = [f"chat-00-r{counts[0]}", "chat-00-r01", "chat-00-r-1", "chat-00-r", "chat-00", "chat-07-r0",
+                 "chat-00-r\N{SUPERSCRIPT TWO}", "x-chat-00-r0", "", "t1"]  # fmt: skip
+    assert replica_owners([chat, code], [last, *strangers]).tolist() == [0] + [-1] * len(strangers)
+    assert replica_owners([], ["chat-00-r0"]).tolist() == [-1]

@@ -25,7 +25,7 @@ from sim.scenario.schema import Scenario
 from sim.workload import synthetic
 from sim.workload.build import build_workload
 from sim.workload.demand import Willingness, WillingnessDraw, draw_willingness
-from sim.workload.inference import plan_services, replica_jobs
+from sim.workload.inference import plan_services, replicas_of
 from sim.workload.jobs import JobTable
 from sim.workload.readers import TraceResult
 from sim.workload.synthetic import generate
@@ -63,7 +63,7 @@ def merged_at_once(scenario: Scenario, layout: ClusterLayout) -> tuple[JobTable,
         service_window = scenario.service_window()
         assert service_window is not None
         plan = plan_services(group, scenario.seed, service_window, clock, workload.tenants)
-        tables.append(replica_jobs(plan, gpu_type_text(group.gpu_type, fallback)))
+        tables.append(replicas_of(plan, gpu_type_text(group.gpu_type, fallback)).jobs())
     jobs = (tables[0] if len(tables) == 1 else JobTable.merge(tables)).compact()
     demand = scenario.demand
     return jobs, None if demand is None else draw_willingness(demand, jobs, scenario.seed)

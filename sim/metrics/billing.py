@@ -19,6 +19,7 @@ from sim.metrics.columns import Columns, first_appearance, sequential_sum
 from sim.metrics.slo import GroupResult
 from sim.records import RunRecords
 from sim.scenario.market import Billing
+from sim.workload.inference import replica_owners
 
 BILL_COLUMNS = (
     "tenant",
@@ -53,18 +54,16 @@ def sla_credits(
     credits: dict[str, tuple[str, float, float, float, float]] = {}
     if not services:
         return credits
-    replicas = [list(result.plan.replica_service.items()) for result in services]
+    plans = [result.plan for result in services]
     columns = Columns.of_records(records)
-    found = columns.job_index([job_id for group in replicas for job_id, _ in group])
-    cost = [0.0 if k is None else float(columns.job("cost")[k]) for k in found]
-    at = 0
-    for result, group in zip(services, replicas, strict=True):
+    owner = replica_owners(plans, columns.job_values("job_id"))
+    cost = np.asarray(columns.job("cost"), dtype=float)
+    for g, result in enumerate(services):
         plan = result.plan
         target = float(plan.spec.slo.target)
-        charges = [0.0] * len(plan.names)
-        for _, service in group:
-            charges[service] += cost[at]
-            at += 1
+        mine = np.flatnonzero((owner >= 0) & (owner % len(plans) == g))
+        # bincount adds in job order: a service's replicas' costs in the order they were submitted.
+        charges = np.bincount(owner[mine] // len(plans), cost[mine], len(plan.names)).tolist()
         attainment = result.totals.attainment
         for s, name in enumerate(plan.names):
             attained = float(attainment[s])

@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from itertools import compress, count, repeat
+from itertools import count, repeat
 from operator import attrgetter, itemgetter
 from typing import Any, cast
 
@@ -164,13 +164,6 @@ class Columns:
     ) -> dict[str, tuple[np.ndarray, list[str]]]:
         key = (kind, ",".join(fields))
         return cast(dict[str, tuple[np.ndarray, list[str]]], self._cached(key, lambda: _codes(rows, fields)))
-
-    def job_index(self, job_ids: Sequence[str]) -> list[int | None]:
-        """For each of ``job_ids``: the index of the last job record with that id, or None."""
-        wanted = set(job_ids)
-        ids = self.job_values("job_id")
-        index = {ids[i]: i for i in compress(range(len(ids)), map(wanted.__contains__, ids))}
-        return [index.get(job_id) for job_id in job_ids]
 
 
 @contextmanager

@@ -14,7 +14,6 @@ a service meets its SLO when its attainment >= its group's ``slo.target``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ import numpy as np
 from sim.metrics.columns import Columns, values_of
 from sim.metrics.inference import ServiceSummary, summarise_services
 from sim.records import RunRecords
+from sim.workload.inference import replica_owners
 
 SERVICE_COLUMNS = (
     "service",
@@ -55,9 +55,8 @@ def evaluate(records: RunRecords) -> list[GroupResult]:
         return []
     # Service s of group g as the int s * groups + g, -1 for a segment of no service's replica.
     groups = len(plans)
-    owner = {job: s * groups + g for g, plan in enumerate(plans) for job, s in plan.replica_service.items()}
     segments = records.segments
-    found = np.fromiter(map(owner.get, values_of(segments, "job_id"), repeat(-1)), np.int64, len(segments))
+    found = replica_owners(plans, values_of(segments, "job_id"))
     columns = Columns.of_segments(segments)
     runs = []
     for g, plan in enumerate(plans):

@@ -8,13 +8,18 @@ services are generated with it or on chunking. The autoscaler sees the previous 
 rate; each replica it adds becomes a job submitted then and due to end (``end_by``) when
 the autoscaler removes it. The plan (``ServicePlan``) keeps what the SLO metrics need to
 regenerate the demand after the run, chunk by chunk, without keeping the matrix.
+
+The replicas are kept as numbers (``Replicas``: 24 bytes each) and made into jobs a slice
+at a time, as a run's windows ask for them: a year of munich.yaml has 2.6 million replicas,
+which as a table of Python objects took about 320 bytes each. A replica's job id names its
+service, so the metrics find a job's service from its id (``replica_owners``).
 """
 
 from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,9 +41,10 @@ CHUNK = 32
 class ServicePlan:
     """One service group as generated: per-service laws and the interval grid.
 
-    ``level`` is the profile multiplier of each interval; ``replica_service`` maps each
-    replica job id to its service's index. Replicas cover ``n_intervals`` (the last may end
-    past the window); the SLO judges the ``judged_intervals`` that lie wholly inside it.
+    ``level`` is the profile multiplier of each interval; ``replica_counts`` is how many
+    replicas each service has (``replicas_of`` fills it in). Replicas cover ``n_intervals``
+    (the last may end past the window); the SLO judges the ``judged_intervals`` that lie
+    wholly inside it.
     """
 
     spec: ServiceGroup
@@ -53,7 +59,7 @@ class ServicePlan:
     tenant: list[str]
     tier: list[str]
     noise: tuple[float, float]
-    replica_service: dict[str, int]
+    replica_counts: np.ndarray
 
     def __len__(self) -> int:
         return len(self.names)
@@ -97,15 +103,66 @@ def plan_services(
     width = max(2, len(str(count)))
     names = [f"{spec.name}-{s:0{width}d}" for s in range(count)]
     noise = noise_of(spec)
-    return ServicePlan(spec, seed, dt, n_intervals, judged, level, base, gpus, names, tenant, tier, noise, {})
+    counts = np.zeros(count, dtype=np.int64)
+    return ServicePlan(
+        spec, seed, dt, n_intervals, judged, level, base, gpus, names, tenant, tier, noise, counts
+    )
 
 
-def replica_jobs(plan: ServicePlan, gpu_type: str) -> JobTable:
-    """The replicas the autoscaler asks for, as jobs in submit order; fills ``replica_service``.
+@dataclass(frozen=True)
+class Replicas:
+    """A group's replicas in submit order, as numbers: replica ``r`` is the ``number[r]``-th
+    replica (0, 1, ... in submit order) of service ``service[r]``, submitted at ``submit[r]``
+    and due to end at ``end_by[r]``. ``jobs`` makes rows of them a table."""
 
-    Replica ``r`` of a service is job ``<service>-r<r>`` (numbered in submit order). It is
-    submitted at its first interval's start, ``end_by`` its end interval's start, and its
-    duration and estimate are that lifetime.
+    plan: ServicePlan
+    gpu_type: str
+    service: np.ndarray  # int32
+    number: np.ndarray  # int32
+    submit: np.ndarray  # float64
+    end_by: np.ndarray  # float64
+
+    def __len__(self) -> int:
+        return len(self.service)
+
+    def extent(self) -> tuple[float, float] | None:
+        """The first submit time and the last end (submit + duration, as ``extent`` of their
+        table); None without replicas."""
+        if not len(self):
+            return None
+        return float(self.submit[0]), float((self.submit + (self.end_by - self.submit)).max())
+
+    def jobs(self, lo: int = 0, hi: int | None = None) -> JobTable:
+        """Replicas ``lo`` to ``hi - 1`` as jobs: replica ``r`` of a service is job
+        ``<service>-r<r>``; its duration and estimate are its lifetime."""
+        plan, spec = self.plan, self.plan.spec
+        service = self.service[lo:hi].tolist()
+        names = plan.names
+        job_id = [f"{names[s]}-r{k}" for s, k in zip(service, self.number[lo:hi].tolist(), strict=True)]
+        submit, end_by = self.submit[lo:hi], self.end_by[lo:hi]
+        lifetime = floats(end_by - submit)
+        n = len(service)
+        return JobTable(
+            job_id=job_id,
+            submit=floats(submit),
+            gpus=plan.gpus[self.service[lo:hi]].tolist(),
+            duration=lifetime,
+            requested=array("d", lifetime),
+            gpu_type=[self.gpu_type] * n,
+            tenant=[plan.tenant[s] for s in service],
+            job_class=["inference"] * n,
+            priority=[spec.priority] * n,
+            tier=[plan.tier[s] for s in service],
+            outcome=["completed"] * n,
+            end_by=floats(end_by),
+        )
+
+
+def replicas_of(plan: ServicePlan, gpu_type: str) -> Replicas:
+    """The replicas the autoscaler asks for, in submit order; fills ``plan.replica_counts``.
+
+    A replica is submitted at its first interval's start and due to end (``end_by``) at its
+    end interval's start; a service's replicas are numbered in submit order.
     """
     spec, dt = plan.spec, plan.dt
     scaler = spec.autoscaler
@@ -129,28 +186,27 @@ def replica_jobs(plan: ServicePlan, gpu_type: str) -> JobTable:
     end = np.concatenate([p[2] for p in parts])
     order = np.lexsort((service, first))  # submit order; a service's replicas stay in slot order
     service, first, end = service[order], first[order], end[order]
-    n = len(service)
-    service_list = service.tolist()
-    seen = [0] * len(plan)
-    job_id = []
-    for s in service_list:
-        job_id.append(f"{plan.names[s]}-r{seen[s]}")
-        seen[s] += 1
-    submit = first * dt
-    end_by = end * dt
-    lifetime = floats(end_by - submit)
-    plan.replica_service.update(zip(job_id, service_list, strict=True))
-    return JobTable(
-        job_id=job_id,
-        submit=floats(submit),
-        gpus=plan.gpus[service].tolist(),
-        duration=lifetime,
-        requested=array("d", lifetime),
-        gpu_type=[gpu_type] * n,
-        tenant=[plan.tenant[s] for s in service_list],
-        job_class=["inference"] * n,
-        priority=[spec.priority] * n,
-        tier=[plan.tier[s] for s in service_list],
-        outcome=["completed"] * n,
-        end_by=floats(end_by),
-    )
+    counts = np.bincount(service, minlength=len(plan))
+    plan.replica_counts[:] = counts
+    # Each replica's rank among its service's, in submit order (a stable sort by service).
+    by_service = np.argsort(service, kind="stable")
+    number = np.empty(len(service), dtype=np.int32)
+    number[by_service] = np.arange(len(service)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return Replicas(plan, gpu_type, service.astype(np.int32), number, first * dt, end * dt)
+
+
+def replica_owners(plans: Sequence[ServicePlan], job_ids: Iterable[str]) -> np.ndarray:
+    """For each job id, ``s * len(plans) + g`` if it is replica job of service ``s`` of group
+    ``g`` (one ``replicas_of`` made), else -1. A later group's service wins a name two share."""
+    groups = len(plans)
+    owner = {name: (s * groups + g, int(plan.replica_counts[s])) for g, plan in enumerate(plans)
+             for s, name in enumerate(plan.names)}  # fmt: skip
+
+    def found(job_id: str) -> int:
+        name, _, number = job_id.rpartition("-r")
+        known = owner.get(name)
+        if known is None or not (number.isascii() and number.isdigit()) or number != str(int(number)):
+            return -1
+        return known[0] if int(number) < known[1] else -1
+
+    return np.fromiter(map(found, job_ids), np.int64)

@@ -12,12 +12,13 @@ same jobs through one code path.
 
 Why windows: a run of a year holds ten million jobs; fed a week at a time, an engine need
 not hold the weeks it has not reached. What is held from the start: the trace, read whole
-(a finite file, split by window as the windows are made), and each service group's replica
-jobs, made whole (the autoscaler runs over each service's whole demand curve; a remaining
-O(replicas) cost, about a quarter of munich.yaml's jobs). Each synthetic stream is drawn a
-week at a time as the windows are asked for (``stream_windows``): only the current week of
-each stream is in memory. The willingness is drawn window by window from one generator
-(``WillingnessDraw``): the same numbers as drawn for the whole table.
+(a finite file, split by window as the windows are made), and each service group's
+replicas, planned whole (the autoscaler runs over each service's whole demand curve) but
+kept as numbers (``Replicas``, 24 bytes each) and made into jobs a window at a time.
+Each synthetic stream is drawn a week at a time as the windows are asked for
+(``stream_windows``): only the current week of each stream is in memory. The willingness
+is drawn window by window from one generator (``WillingnessDraw``): the same numbers as
+drawn for the whole table.
 
 Known before the first window, for what a run sets up first: the trace's drops, the service
 plans, and every job class, tier, tenant and GPU-type text a job can have (the scenario's
@@ -40,7 +41,7 @@ from sim.scenario.schema import MAX_SAMPLES, Scenario, TraceSpec
 from sim.scenario.workload import Stream
 from sim.workload.calendar import Calendar
 from sim.workload.demand import Willingness, WillingnessDraw
-from sim.workload.inference import ServicePlan, plan_services, replica_jobs
+from sim.workload.inference import Replicas, ServicePlan, plan_services, replicas_of
 from sim.workload.jobs import JobTable
 from sim.workload.readers import FORMATS, TraceResult, read_trace
 from sim.workload.synthetic import WINDOW, longest_duration, stream_windows
@@ -93,13 +94,13 @@ class WorkloadWindows:
         self._arrivals_for = scenario.arrival_window() or 0.0
         streams = workload.synthetic.streams if workload.synthetic is not None else []
         self._streams = [(spec, gpu_type_text(spec.gpu_type, fallback)) for spec in streams]
-        self._replicas: list[JobTable] = []
+        self._replicas: list[Replicas] = []
         if workload.inference:
             window = scenario.service_window()
             assert window is not None, "the schema requires a horizon or an arrival window with inference"
             for group in workload.inference:
                 plan = plan_services(group, scenario.seed, window, self._clock, workload.tenants)
-                self._replicas.append(replica_jobs(plan, gpu_type_text(group.gpu_type, fallback)))
+                self._replicas.append(replicas_of(plan, gpu_type_text(group.gpu_type, fallback)))
                 self.services.append(plan)
         users = workload.streams_and_services()
         self.job_classes = _with_trace(workload.possible_job_classes(), trace.job_class)
@@ -119,13 +120,14 @@ class WorkloadWindows:
         weeks = [self._weeks(spec, gpu_type) for spec, gpu_type in self._streams]
         whole = [self._trace, *self._replicas]  # in submit order; rows before taken[i] are handed out
         taken = [0] * len(whole)
+        rows = [self._trace.rows, *(replicas.jobs for replicas in self._replicas)]
         demand = self.scenario.demand
         draw = None if demand is None else WillingnessDraw(demand, self.scenario.seed)
 
         def rows_before(source: int, end: float) -> JobTable:
             table, first = whole[source], taken[source]
             taken[source] = bisect.bisect_left(table.submit, end, first)
-            return table.rows(first, taken[source])
+            return rows[source](first, taken[source])
 
         k = 0
         while weeks or any(at < len(table) for at, table in zip(taken, whole, strict=True)):
@@ -149,7 +151,7 @@ class WorkloadWindows:
         if self.scenario.horizon is not None:
             return
         interval = self.scenario.metrics.sample_interval
-        known = [extent(table) for table in (self._trace, *self._replicas)]
+        known = [extent(self._trace), *(replicas.extent() for replicas in self._replicas)]
         window = self._arrivals_for
         bound = [(0.0, window + longest_duration(spec)) for spec, _ in self._streams if window > 0]
         if not too_many_samples(span_of([*known, *bound]), interval):
