@@ -109,7 +109,7 @@ def plan_services(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Replicas:
     """A group's replicas in submit order, as numbers: replica ``r`` is the ``number[r]``-th
     replica (0, 1, ... in submit order) of service ``service[r]``, submitted at ``submit[r]``
