@@ -32,9 +32,11 @@ from sim.workload.jobs import JobTable, floats
 from sim.workload.synthetic import profile_array
 from sim.workload.tenants import draw_tenants
 
-# Services per demand matrix: bounds memory to CHUNK x intervals floats (each service's
-# replicas do not depend on it).
+# Services per demand matrix, at most, and at most CHUNK_ELEMENTS floats a matrix (2 ** 20:
+# 8 MB; a year of 5-minute intervals takes 9 services at a time). Each service's replicas
+# do not depend on it.
 CHUNK = 32
+CHUNK_ELEMENTS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -168,8 +170,9 @@ def replicas_of(plan: ServicePlan, gpu_type: str) -> Replicas:
     scaler = spec.autoscaler
     window = max(1, math.ceil(scaler.scale_down_window / dt - 1e-9))
     parts = []
-    for lo in range(0, len(plan), CHUNK):
-        rate = plan.rates(lo, min(lo + CHUNK, len(plan)))
+    step = max(1, min(CHUNK, CHUNK_ELEMENTS // plan.n_intervals))
+    for lo in range(0, len(plan), step):
+        rate = plan.rates(lo, min(lo + step, len(plan)))
         observed = np.concatenate([rate[:, :1], rate[:, :-1]], axis=1)  # what the last interval showed
         desired = services.desired_replicas(
             observed,
@@ -180,7 +183,7 @@ def replicas_of(plan: ServicePlan, gpu_type: str) -> Replicas:
             window,
         )
         service, _, first, end = services.replica_lifetimes(desired)
-        parts.append((service + lo, first, end))
+        parts.append((service.astype(np.int32) + lo, first.astype(np.int32), end.astype(np.int32)))
     service = np.concatenate([p[0] for p in parts])
     first = np.concatenate([p[1] for p in parts])
     end = np.concatenate([p[2] for p in parts])
@@ -192,11 +195,11 @@ def replicas_of(plan: ServicePlan, gpu_type: str) -> Replicas:
     by_service = np.argsort(service, kind="stable")
     number = np.empty(len(service), dtype=np.int32)
     number[by_service] = np.arange(len(service)) - np.repeat(np.cumsum(counts) - counts, counts)
-    return Replicas(plan, gpu_type, service.astype(np.int32), number, first * dt, end * dt)
+    return Replicas(plan, gpu_type, service, number, first * dt, end * dt)
 
 
 def replica_owners(plans: Sequence[ServicePlan], job_ids: Iterable[str]) -> np.ndarray:
-    """For each job id, ``s * len(plans) + g`` if it is replica job of service ``s`` of group
+    """For each job id, ``s * len(plans) + g`` if it is the replica job of service ``s`` of group
     ``g`` (one ``replicas_of`` made), else -1. A later group's service wins a name two share."""
     groups = len(plans)
     owner = {name: (s * groups + g, int(plan.replica_counts[s])) for g, plan in enumerate(plans)
