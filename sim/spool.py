@@ -38,6 +38,7 @@ import numpy as np
 
 FLOAT, INT, LABEL, TEXT = "float", "int", "label", "text"
 BLOCK = 1 << 16  # rows made at a time while iterating
+SEAL_BLOCK = 1 << 20  # values ordered at a time while sealing (8 MB of int64)
 
 
 class Spool:
@@ -82,11 +83,27 @@ class Spool:
         """A FLOAT or INT field's values in append order, memory-mapped (readable after ``seal`` too)."""
         return _mapped(self.folder / field, np.float64 if self.kinds[field] == FLOAT else np.int64)
 
-    def mapped(self, name: str, values: np.ndarray) -> np.ndarray:
-        """``values`` written beside the fields and memory-mapped back (before ``seal``)."""
-        path = self.folder / f"{name}.extra"
-        path.write_bytes(values.tobytes())
-        return _mapped(path, values.dtype.type)
+    def order_by(self, field: str) -> np.ndarray:
+        """Positions in append order sorted by an INT field's values (ties in append order),
+        memory-mapped. For values that are a permutation of ``0 .. size - 1`` (a run's workload
+        rows), the inverse permutation, written a block at a time: no sort and no array of
+        the whole column in memory; otherwise a stable argsort."""
+        values = self.read(field)
+        path = self.folder / f"{field}.order"
+        n = len(values)
+        if n and values.min() == 0 and values.max() == n - 1:
+            order = np.memmap(path, np.int64, "w+", shape=(n,))
+            order[:] = -1
+            for first in range(0, n, SEAL_BLOCK):
+                block = values[first : first + SEAL_BLOCK]
+                order[block] = np.arange(first, first + len(block))
+            complete = all(order[first : first + SEAL_BLOCK].min() >= 0 for first in range(0, n, SEAL_BLOCK))
+            order.flush()
+            del order
+            if complete:
+                return _mapped(path, np.int64)
+        path.write_bytes(np.argsort(values, kind="stable").tobytes())
+        return _mapped(path, np.int64)
 
     def seal(self, order: np.ndarray | None = None) -> list[Sequence[Any]]:
         """Every field as a read-only column in ``order``; the folder is removed (module docstring).
@@ -102,13 +119,26 @@ class Spool:
                 columns.append(TextColumn(_mapped(path, np.int64), _bytes(path.with_suffix(".text")), order))
                 continue
             dtype = {FLOAT: np.float64, INT: np.int64, LABEL: np.int32}[kind]
-            data = _mapped(path, dtype) if order is None else self.mapped(field, _mapped(path, dtype)[order])
+            data = _mapped(path, dtype) if order is None else self._permuted(path, dtype, order)
             if kind == LABEL:
                 columns.append(LabelColumn(data, list(self._labels[field])))
             else:
                 columns.append((FloatColumn if kind == FLOAT else NumberColumn)(data))
         self._remove()
         return columns
+
+    def _permuted(self, path: Path, dtype: type, order: np.ndarray) -> np.ndarray:
+        """The values of a field's file in ``order``, written a block at a time to a new file
+        and memory-mapped back."""
+        values, n = _mapped(path, dtype), len(order)
+        target = path.with_suffix(".ordered")
+        if n:  # (mmap refuses an empty file)
+            out = np.memmap(target, dtype, "w+", shape=(n,))
+            for first in range(0, n, SEAL_BLOCK):
+                out[first : first + SEAL_BLOCK] = values[order[first : first + SEAL_BLOCK]]
+            out.flush()
+            del out
+        return _mapped(target, dtype)
 
 
 def _fits(kind: str, column: Sequence[Any]) -> bool:
@@ -120,7 +150,9 @@ def _fits(kind: str, column: Sequence[Any]) -> bool:
 def _mapped(path: Path, dtype: type) -> np.ndarray:
     """The file's values, memory-mapped read-only (an empty array for an empty file: mmap refuses it)."""
     if not path.exists() or not path.stat().st_size:
-        return np.empty(0, dtype)
+        empty = np.empty(0, dtype)
+        empty.flags.writeable = False
+        return empty
     return np.memmap(path, dtype, mode="r")
 
 

@@ -63,6 +63,27 @@ def test_an_order_permutes_every_column() -> None:
     assert [colour.labels[c] for c in colour.codes()] == colour[:]
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [[4, 0, 3, 1, 2, 6, 5], [2, 0, 2, 1, 0, 3, 1], [9, 3, 7, 3, 1, 8, 0], [0], []],
+    ids=["permutation", "ties", "gaps", "one", "none"],
+)
+def test_order_by_is_a_stable_argsort_in_blocks(rows: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A permutation of 0..n-1 (a run's workload rows) is inverted a block at a time; any
+    other values fall back to a sort; either way the order a stable argsort gives, and
+    sealing in it permutes the numbers a block at a time too."""
+    monkeypatch.setattr("sim.spool.SEAL_BLOCK", 2)
+    spool = Spool({"row": INT, "weight": FLOAT, "name": TEXT})
+    if rows:
+        spool.append([rows, [r / 4 for r in rows], [f"j{r}" for r in rows]])
+    order = spool.order_by("row")
+    expected = np.argsort(np.array(rows, dtype=np.int64), kind="stable")
+    assert order.tolist() == expected.tolist() and not order.flags.writeable
+    row, weight, name = spool.seal(order)
+    assert list(row) == sorted(rows) and list(weight) == [r / 4 for r in sorted(rows)]
+    assert list(name) == [f"j{rows[k]}" for k in expected]
+
+
 def test_numpy_reads_the_numbers_without_python_objects() -> None:
     _, size, _, weight = spooled()
     assert np.asarray(size).dtype == np.int64 and np.asarray(size).tolist() == [1, -2, 2**40, 0, 7]

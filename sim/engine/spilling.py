@@ -91,8 +91,7 @@ def sealed_records(engine: Engine, last: Sequence[Sequence[Any]]) -> tuple[JobRe
     if spool is None or not _spooled(engine, spool, engine.rows, last):
         return None
     engine.spool = None
-    rows = spool.jobs.read("row")
-    order = spool.jobs.mapped("order", np.argsort(rows, kind="stable"))
+    order = spool.jobs.order_by("row")
     job_rows = spool.segments.read("job_row")
     *columns, _ = spool.jobs.seal(order)
     *segments, _ = spool.segments.seal()
