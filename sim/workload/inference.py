@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
 
 import numpy as np
@@ -212,4 +212,5 @@ def replica_owners(plans: Sequence[ServicePlan], job_ids: Iterable[str]) -> np.n
             return -1
         return known[0] if int(number) < known[1] else -1
 
-    return np.fromiter(map(found, job_ids), np.int64)
+    count = len(job_ids) if isinstance(job_ids, Sized) else -1  # known: no regrowing
+    return np.fromiter(map(found, job_ids), np.int64, count)
