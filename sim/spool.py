@@ -147,20 +147,39 @@ def _fits(kind: str, column: Sequence[Any]) -> bool:
     return set(map(type, column)) <= ({int} if kind == INT else {str})
 
 
+def drop_pages() -> None:
+    """Take the pages of every spooled file read so far out of this process's RSS.
+
+    A mapped page, once read, counts in the RSS until the map goes, though it is the
+    kernel's to drop: reading a year's records would show gigabytes that no allocation
+    holds. The metrics call this before they read a new column and the writer every few
+    chunks. The values stay readable: a later read maps the page again from the page cache
+    (or the file, which lives on while mapped)."""
+    if not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    for mapping in list(_MAPS):
+        if not mapping.closed:
+            mapping.madvise(mmap.MADV_DONTNEED)
+
+
+_MAPS: weakref.WeakSet[mmap.mmap] = weakref.WeakSet()  # every live read-only map, for drop_pages
+
+
 def _mapped(path: Path, dtype: type) -> np.ndarray:
     """The file's values, memory-mapped read-only (an empty array for an empty file: mmap refuses it)."""
-    if not path.exists() or not path.stat().st_size:
-        empty = np.empty(0, dtype)
-        empty.flags.writeable = False
-        return empty
-    return np.memmap(path, dtype, mode="r")
+    mapping = _bytes(path)
+    values = np.frombuffer(mapping, dtype)
+    values.flags.writeable = False
+    return values
 
 
 def _bytes(path: Path) -> mmap.mmap | bytes:
     if not path.exists() or not path.stat().st_size:
         return b""
     with open(path, "rb") as handle:
-        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    _MAPS.add(mapping)
+    return mapping
 
 
 def _itself(values: Any) -> Any:

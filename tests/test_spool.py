@@ -19,7 +19,7 @@ import sim
 from sim.engine import dropping
 from sim.engine.dropping import DropRule
 from sim.metrics.columns import Columns
-from sim.spool import FLOAT, INT, LABEL, TEXT, FloatColumn, LabelColumn, Spool, TextColumn
+from sim.spool import FLOAT, INT, LABEL, TEXT, FloatColumn, LabelColumn, Spool, TextColumn, drop_pages
 
 HERE = Path(__file__).resolve().parent
 SMALL = HERE / "data" / "small-munich.yaml"
@@ -82,6 +82,29 @@ def test_order_by_is_a_stable_argsort_in_blocks(rows: list[int], monkeypatch: py
     row, weight, name = spool.seal(order)
     assert list(row) == sorted(rows) and list(weight) == [r / 4 for r in sorted(rows)]
     assert list(name) == [f"j{rows[k]}" for k in expected]
+
+
+def file_pages_mb() -> float:
+    """The pages of mapped files in this process's RSS (Linux)."""
+    status = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("RssFile:")) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RssFile from /proc (Linux)")
+def test_drop_pages_takes_read_columns_out_of_the_rss() -> None:
+    """Reading a 64 MB spooled column puts its pages in the RSS; drop_pages takes them out,
+    and the values read the same afterwards."""
+    spool = Spool({"x": FLOAT})
+    values = np.arange(1 << 23, dtype=np.float64)
+    spool.append([array("d", values.tobytes())])
+    (column,) = spool.seal()
+    before = file_pages_mb()
+    assert float(np.asarray(column).sum()) == float(values.sum())
+    read = file_pages_mb()
+    drop_pages()
+    dropped = file_pages_mb()
+    assert read - before > 48 and read - dropped > 48, (before, read, dropped)
+    assert np.array_equal(np.asarray(column), values) and column[-1] == float(values[-1])
 
 
 def test_numpy_reads_the_numbers_without_python_objects() -> None:

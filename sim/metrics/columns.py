@@ -39,7 +39,7 @@ from typing import Any, cast
 import numpy as np
 
 from sim.records import JobRecord, Rows, RunRecords, Segment
-from sim.spool import LabelColumn, NumberColumn, TextColumn
+from sim.spool import LabelColumn, NumberColumn, TextColumn, drop_pages
 
 JOB_CATEGORIES = ("tenant", "job_class", "gpu_type", "status", "tier")
 SEGMENT_CATEGORIES = ("gpu_type", "pods")
@@ -81,6 +81,7 @@ class Columns:
     def _cached(self, key: tuple[str, str], build: Callable[[], Any]) -> Any:
         found = self._cache.get(key)
         if found is None:
+            drop_pages()  # the spooled columns read so far leave the RSS (they stay readable)
             found = self._cache[key] = build()
         return found
 
