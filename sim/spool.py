@@ -38,6 +38,7 @@ import numpy as np
 
 FLOAT, INT, LABEL, TEXT = "float", "int", "label", "text"
 BLOCK = 1 << 16  # rows made at a time while iterating
+DROP_EVERY = 16 * BLOCK  # values read by iteration between two drop_pages
 SEAL_BLOCK = 1 << 20  # values ordered at a time while sealing (8 MB of int64)
 
 
@@ -130,6 +131,7 @@ class Spool:
     def _permuted(self, path: Path, dtype: type, order: np.ndarray) -> np.ndarray:
         """The values of a field's file in ``order``, written a block at a time to a new file
         and memory-mapped back."""
+        drop_pages()  # the fields permuted before this one leave the RSS
         values, n = _mapped(path, dtype), len(order)
         target = path.with_suffix(".ordered")
         if n:  # (mmap refuses an empty file)
@@ -217,6 +219,8 @@ class SpooledColumn(Sequence[Any]):
 
     def __iter__(self) -> Iterator[Any]:
         for first in range(0, self._size, BLOCK):
+            if first % DROP_EVERY == 0:
+                drop_pages()  # a whole column read through leaves no more than this many values' pages
             yield from self.take(np.arange(first, min(first + BLOCK, self._size)))
 
     def __reduce__(self) -> tuple[Any, ...]:
