@@ -14,7 +14,8 @@ as ``gpusim run`` does (``sim.api.simulate(fed=True)``; no "build" phase).
     python benchmarks/memory.py --scenario other.yaml --set scheduler=fifo
     python benchmarks/memory.py --fed
 
-A year of munich.yaml (about 9.7 million jobs) takes 7-9 minutes and about 4.3 GB.
+A year of munich.yaml (about 9.7 million jobs) fed takes about 11 minutes, 0.9 GB of
+anonymous memory at the peak and 2.0 GB RSS; the whole table about 7 minutes and 4.3 GB.
 """
 
 from __future__ import annotations
