@@ -27,6 +27,7 @@ import math
 import mmap
 import shutil
 import tempfile
+import threading
 import weakref
 from abc import abstractmethod
 from array import array
@@ -159,12 +160,15 @@ def drop_pages() -> None:
     (or the file, which lives on while mapped)."""
     if not hasattr(mmap, "MADV_DONTNEED"):
         return
-    for mapping in list(_MAPS):
+    with _MAPS_LOCK:  # runs in threads (a Dask worker's) may add maps meanwhile
+        mappings = list(_MAPS)
+    for mapping in mappings:
         if not mapping.closed:
             mapping.madvise(mmap.MADV_DONTNEED)
 
 
 _MAPS: weakref.WeakSet[mmap.mmap] = weakref.WeakSet()  # every live read-only map, for drop_pages
+_MAPS_LOCK = threading.Lock()
 
 
 def _mapped(path: Path, dtype: type) -> np.ndarray:
@@ -180,7 +184,8 @@ def _bytes(path: Path) -> mmap.mmap | bytes:
         return b""
     with open(path, "rb") as handle:
         mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    _MAPS.add(mapping)
+    with _MAPS_LOCK:
+        _MAPS.add(mapping)
     return mapping
 
 
