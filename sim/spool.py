@@ -155,8 +155,9 @@ def drop_pages() -> None:
 
     A mapped page, once read, counts in the RSS until the map goes, though it is the
     kernel's to drop: reading a year's records would show gigabytes that no allocation
-    holds. The metrics call this before they read a new column and the writer every few
-    chunks. The values stay readable: a later read maps the page again from the page cache
+    holds. The metrics call this before they read a new column, the writer every few
+    chunks, an iteration every ``DROP_EVERY`` values and ``seal`` before each field it
+    permutes. The values stay readable: a later read maps the page again from the page cache
     (or the file, which lives on while mapped)."""
     if not hasattr(mmap, "MADV_DONTNEED"):
         return

@@ -132,14 +132,21 @@ def write_table(handle: Any, header: Sequence[str], chunks: Iterable[Sequence[Se
             handle.write("\n".join(map(",".join, zip(*texts, strict=True))) + "\n")
 
 
+def _chunk_starts(rows: int) -> Iterator[int]:
+    """The first row of each chunk; every DROP_ROWS rows the spooled pages read so far leave
+    the RSS (``sim.spool.drop_pages``)."""
+    for first in range(0, rows, CHUNK_ROWS):
+        if first % DROP_ROWS == 0:
+            drop_pages()
+        yield first
+
+
 def _job_chunks(jobs: Sequence[JobRecord]) -> Iterator[list[Sequence[object]]]:
     """jobs.csv columns (JOB_COLUMNS order, wait_time computed), CHUNK_ROWS jobs at a time."""
     index = {name: k for k, name in enumerate(JobRecord._fields)}
     stored = [jobs.column(name) for name in JobRecord._fields] if isinstance(jobs, JobRecords) else None
-    for first in range(0, len(jobs), CHUNK_ROWS):
+    for first in _chunk_starts(len(jobs)):
         if stored is not None:
-            if first % DROP_ROWS == 0:
-                drop_pages()
             fields = [column[first : first + CHUNK_ROWS] for column in stored]
         else:
             fields = list(zip(*jobs[first : first + CHUNK_ROWS], strict=True))
@@ -150,10 +157,8 @@ def _job_chunks(jobs: Sequence[JobRecord]) -> Iterator[list[Sequence[object]]]:
 
 def _segment_chunks(segments: Sequence[Segment]) -> Iterator[list[Sequence[object]]]:
     stored = [segments.column(name) for name in SEGMENT_COLUMNS] if isinstance(segments, Rows) else None
-    for first in range(0, len(segments), CHUNK_ROWS):
+    for first in _chunk_starts(len(segments)):
         if stored is not None:
-            if first % DROP_ROWS == 0:
-                drop_pages()
             yield [column[first : first + CHUNK_ROWS] for column in stored]
         else:
             yield list(zip(*segments[first : first + CHUNK_ROWS], strict=True))
