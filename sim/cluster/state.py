@@ -136,7 +136,7 @@ class ClusterState:
         self.free_by_type = dict(layout.capacity_by_type)
         self.free_by_pod = [pod.gpus for pod in layout.pods]
         self.whole_free_by_pod = [pod.nodes for pod in layout.pods]
-        self.free_total = layout.capacity
+        self._gpn, self._node_pod = layout.gpus_per_node, layout.node_pod
         self._node_type = [layout.pods[p].gpu_type for p in layout.node_pod]
         self._nodes = len(self.free)
         # Bumped by every allocate and release of a type (and a running job's estimated end
@@ -148,6 +148,11 @@ class ClusterState:
             for pod in layout.pods_by_type[gpu_type]:
                 index[gpn].extend(range(pod.first_node, pod.end_node))
             self.nodes_by_free[gpu_type] = index
+
+    @property
+    def free_total(self) -> int:
+        """Free GPUs of every type (summed when read: samples read it, every move would keep it)."""
+        return sum(self.free_by_type.values())
 
     def free_whole_nodes(self, pod: PodInfo, limit: int) -> list[int]:
         """Ids of the first ``limit`` fully free nodes of ``pod``, ascending."""
@@ -198,33 +203,30 @@ class ClusterState:
 
     def move(self, placement: Placement, gpu_type: str, delta: int) -> None:
         """Add ``delta`` free GPUs on each node of ``placement`` (negative: allocate); indexes follow."""
-        index = self.nodes_by_free[gpu_type]
-        layout = self.layout
-        gpn = layout.gpus_per_node[gpu_type]
-        free, node_pod, free_by_pod = self.free, layout.node_pod, self.free_by_pod
         nodes = placement.nodes
+        gpn = self._gpn[gpu_type]
         if len(nodes) > WHOLE_BATCH and (delta == gpn or delta == -gpn):
             self._move_whole(nodes, gpu_type, delta)
             return
+        index, free, node_pod = self.nodes_by_free[gpu_type], self.free, self._node_pod
+        free_by_pod, whole = self.free_by_pod, self.whole_free_by_pod
         for node in nodes:
             old = free[node]
-            new = old + delta
+            new = free[node] = old + delta
             if new < 0 or new > gpn:
+                free[node] = old
                 raise SimError(f"node {node} would have {new} free GPUs of {gpn}")
-            free[node] = new
             bucket = index[old]
             del bucket[bisect_left(bucket, node)]
             insort(index[new], node)
             pod = node_pod[node]
             free_by_pod[pod] += delta
             if old == gpn:
-                self.whole_free_by_pod[pod] -= 1
+                whole[pod] -= 1
             elif new == gpn:
-                self.whole_free_by_pod[pod] += 1
-        moved = delta * len(placement.nodes)
+                whole[pod] += 1
         self.version_by_type[gpu_type] += 1
-        self.free_by_type[gpu_type] += moved
-        self.free_total += moved
+        self.free_by_type[gpu_type] += delta * len(nodes)
 
     def _move_whole(self, nodes: tuple[int, ...], gpu_type: str, delta: int) -> None:
         """``move`` of whole nodes (all free to all held, or back) without a search per node.
@@ -259,10 +261,8 @@ class ClusterState:
                 target.sort()
         else:
             self._move_whole_any(nodes, source, target, was, becomes, delta)
-        moved = delta * count
         self.version_by_type[gpu_type] += 1
-        self.free_by_type[gpu_type] += moved
-        self.free_total += moved
+        self.free_by_type[gpu_type] += delta * count
 
     def _move_whole_any(
         self, nodes: tuple[int, ...], source: list[int], target: list[int], was: int, becomes: int, delta: int

@@ -56,7 +56,8 @@ def on_arrivals(engine: Engine) -> None:
     """The jobs submitted now join the queue (or pending, or are rejected, balk or defer)."""
     now = engine.now
     jobs = engine.jobs
-    submit, n = jobs.submit, len(jobs)
+    submit = jobs.submit
+    n = len(submit)
     i = engine._next_arrival
     rejections, choices, deadlines = engine._rejections, engine._choices, engine._deadlines
     engine._batches += 1

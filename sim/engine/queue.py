@@ -99,7 +99,10 @@ class JobQueue:
         if not self._queued[job]:
             raise KeyError(f"job {job} is not queued")
         self._queued[job] = 0
-        self._alive[bisect.bisect_left(self._order, job, self._first)] = 0
+        first = self._first
+        # The head, most often (fifo): no search.
+        at = first if self._order[first] == job else bisect.bisect_left(self._order, job, first)
+        self._alive[at] = 0
         self.size -= 1
 
     def compact(self) -> None:

@@ -86,6 +86,10 @@ class QueueByShape:
     def __bool__(self) -> bool:
         return bool(self.groups)  # an emptied group is dropped
 
+    @property
+    def size(self) -> int:
+        return len(self)
+
     def __contains__(self, job: int) -> bool:
         for group in self.groups.values():
             index = bisect_left(group, job)

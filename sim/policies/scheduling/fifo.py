@@ -9,7 +9,7 @@ from sim.policies.base import Scheduler, SchedulingContext
 def start_heads(ctx: SchedulingContext) -> int | None:
     """Start queue heads while they fit; return the first that does not (None if the queue empties)."""
     queue = ctx.queue
-    while queue:
+    while queue.size:  # (not ``while queue``: no __bool__ call per start)
         head = queue.head()
         placement = ctx.place(head)
         if placement is None:
