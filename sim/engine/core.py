@@ -331,7 +331,8 @@ class Engine(SortedViews):
         if current is None or current[1] != key[1]:
             return  # a preemption stopped that segment: its completion is void
         self.work_left[job] = 0.0
-        self._stop(job, self.placement_of(job), "completed")
+        # Its key is current, so it is running (no placement_of check).
+        self._stop(job, self.placements[job], "completed")  # type: ignore[arg-type]
         self.end_time[job] = self.now
         if self.quota is not None:
             self.quota.released(job)
