@@ -12,7 +12,9 @@ jobs/s = jobs / that time), the end-to-end wall time (scenario load + workload b
 simulate + metrics + writing the results directory without plots) and the process's peak
 RSS. For (a) and (b) a bare heapq FIFO loop (``reference_fifo.py``; reference, not gpusim)
 runs over the same jobs; it makes the same decisions, and the script checks that its start
-times equal gpusim fifo's. ``speed vs ref`` = reference time / gpusim time (1 = as fast).
+times equal gpusim fifo's. ``speed vs ref`` = reference time / gpusim time (1 = as fast),
+the median of that ratio over the rounds: the runs go in rounds, every run once a round, so
+a drift in the machine's speed falls on all engines alike.
 
     python benchmarks/bench.py                        # everything, median of 3 (~15 minutes)
     python benchmarks/bench.py --cases a --jobs 100000 --repeat 1    # a quick look
@@ -141,19 +143,31 @@ def one_run(scenario: Any, settings: list[str], engine: str) -> dict[str, Any]:
     }
 
 
-def measure(scenario: Any, settings: list[str], engine: str, repeat: int) -> dict[str, Any]:
-    """Medians over ``repeat`` runs, each in a new spawned process (its own peak RSS)."""
+def fresh_run(scenario: Any, settings: list[str], engine: str) -> dict[str, Any]:
+    """``one_run`` in a new spawned process (its own peak RSS)."""
     context = multiprocessing.get_context("spawn")
-    runs = []
-    for _ in range(repeat):
-        with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-            runs.append(pool.submit(one_run, scenario, settings, engine).result())
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(one_run, scenario, settings, engine).result()
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over ``runs`` (of one case and engine)."""
     median = {
         key: statistics.median(run[key] for run in runs) for key in ("jobs", "sim_s", "total_s", "rss_mb")
     }
     median["jobs_per_s"] = median["jobs"] / median["sim_s"]
     median["schedule"] = runs[0]["schedule"]
     return median
+
+
+def measure(scenario: Any, settings: list[str], engine: str, repeat: int) -> dict[str, Any]:
+    """Medians over ``repeat`` runs, each in a new spawned process."""
+    return medians([fresh_run(scenario, settings, engine) for _ in range(repeat)])
+
+
+def speed_vs(reference: list[dict[str, Any]], runs: list[dict[str, Any]]) -> float:
+    """The median over rounds of the reference's sim time / the engine's in the same round."""
+    return statistics.median(r["sim_s"] / g["sim_s"] for r, g in zip(reference, runs, strict=True))
 
 
 def cases(args: argparse.Namespace, folder: Path) -> list[tuple[str, str, Any, list[str]]]:
@@ -189,32 +203,47 @@ def main(argv: list[str] | None = None) -> int:
         return scaling(args.repeat)
     if not set(args.cases) <= set("abcd") or args.jobs <= 0 or args.repeat <= 0:
         parser.error("--cases takes letters of abcd; --jobs and --repeat must be > 0")
-    print(f"median of {args.repeat} run(s), each in a fresh process; Python {sys.version.split()[0]}")
-    rows = []
+    print(
+        f"median of {args.repeat} round(s), each run once a round in a fresh process; "
+        f"Python {sys.version.split()[0]}"
+    )
     with tempfile.TemporaryDirectory() as folder:
-        for case, engine, scenario, settings in cases(args, Path(folder)):
-            figures = measure(scenario, settings, engine, args.repeat)
-            rows.append((case, engine, figures))
-            print(
-                f"({case}) {engine}: {figures['jobs']:,.0f} jobs, sim {figures['sim_s']:.2f} s "
-                f"({figures['jobs_per_s']:,.0f} jobs/s), end to end {figures['total_s']:.2f} s, "
-                f"peak RSS {figures['rss_mb']:,.0f} MB",
-                flush=True,
-            )
+        plan = cases(args, Path(folder))
+        # In rounds, every run once per round: a drift of the machine's speed (seen: 40% over
+        # a day) falls on every engine alike, and each round's reference and gpusim times
+        # make one ratio.
+        runs: list[list[dict[str, Any]]] = [[] for _ in plan]
+        for round_number in range(1, args.repeat + 1):
+            for runs_of, (case, engine, scenario, settings) in zip(runs, plan, strict=True):
+                run = fresh_run(scenario, settings, engine)
+                runs_of.append(run)
+                print(f"round {round_number}: ({case}) {engine}: sim {run['sim_s']:.2f} s", flush=True)
+    rows = [
+        (case, engine, medians(runs_of)) for runs_of, (case, engine, _, _) in zip(runs, plan, strict=True)
+    ]
+    for case, engine, figures in rows:
+        print(
+            f"({case}) {engine}: {figures['jobs']:,.0f} jobs, sim {figures['sim_s']:.2f} s "
+            f"({figures['jobs_per_s']:,.0f} jobs/s), end to end {figures['total_s']:.2f} s, "
+            f"peak RSS {figures['rss_mb']:,.0f} MB"
+        )
+    reference = {
+        case: runs_of for runs_of, (case, engine, _, _) in zip(runs, plan, strict=True) if engine == REFERENCE
+    }
     print()
     print("| case | engine | jobs | sim s | jobs/s | end to end s | peak RSS MB | speed vs ref |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
-    reference = {case: f for case, engine, f in rows if engine == REFERENCE}
-    for case, engine, f in rows:
+    for runs_of, (case, engine, f) in zip(runs, rows, strict=True):
         ref = reference.get(case)
-        ratio = f"{ref['sim_s'] / f['sim_s']:.2f}" if ref else "-"
+        ratio = f"{speed_vs(ref, runs_of):.2f}" if ref else "-"
         label = "reference (not gpusim): heapq FIFO" if engine == REFERENCE else f"gpusim {engine}"
         print(
             f"| {case} | {label} | {f['jobs']:,.0f} | {f['sim_s']:.2f} | {f['jobs_per_s']:,.0f} "
             f"| {f['total_s']:.2f} | {f['rss_mb']:,.0f} | {ratio} |"
         )
-    for case, ref in reference.items():
+    for case, ref_runs in reference.items():
         fifo = next(f for c, e, f in rows if c == case and e == "fifo")
+        ref = ref_runs[0]
         same = "identical" if fifo["schedule"] == ref["schedule"] else "DIFFERENT"
         print(f"({case}) reference and gpusim fifo schedules: {same} (start-time hash {ref['schedule']})")
     return 0
