@@ -212,10 +212,10 @@ class ClusterState:
         free_by_pod, whole = self.free_by_pod, self.whole_free_by_pod
         for node in nodes:
             old = free[node]
-            new = free[node] = old + delta
+            new = old + delta
             if new < 0 or new > gpn:
-                free[node] = old
                 raise SimError(f"node {node} would have {new} free GPUs of {gpn}")
+            free[node] = new
             bucket = index[old]
             del bucket[bisect_left(bucket, node)]
             insort(index[new], node)
