@@ -186,7 +186,7 @@ class ClusterState:
     def allocate_checked(self, placement: Placement, gpus: int, gpu_type: str) -> None:
         """``check``, then ``allocate``: the engine's one call per start (one walk for a one-node job)."""
         nodes, held = placement.nodes, placement.gpus_per_node
-        gpn = self.layout.gpus_per_node[gpu_type]
+        gpn = self._gpn[gpu_type]
         if len(nodes) == 1 and held == gpus <= gpn:
             node = nodes[0]
             if 0 <= node < self._nodes and self._node_type[node] == gpu_type and self.free[node] >= held:

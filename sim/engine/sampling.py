@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 def record_sample(engine: Engine, now: float) -> None:
     """Append one row of timeseries samples: the state at ``now`` before its events."""
     layout, cluster, samples = engine.layout, engine.cluster, engine._samples
-    busy = layout.capacity - cluster.free_total
+    free_total = cluster.free_total  # a sum over the types: read once
+    busy = layout.capacity - free_total
     row: dict[str, float] = {"time": now, "busy_gpus": busy, "utilisation": busy / layout.capacity}
     for gpu_type, capacity in layout.capacity_by_type.items():
         row[f"utilisation.{gpu_type}"] = 1 - cluster.free_by_type[gpu_type] / capacity
@@ -27,7 +28,7 @@ def record_sample(engine: Engine, now: float) -> None:
         row[f"fragmentation.{gpu_type}"] = stranded / free if free else 0.0
         stranded_total += stranded
     row["stranded_gpus"] = stranded_total
-    row["fragmentation"] = stranded_total / cluster.free_total if cluster.free_total else 0.0
+    row["fragmentation"] = stranded_total / free_total if free_total else 0.0
     row["queue_jobs"] = len(engine.queue)
     row["queue_gpus"] = sum(engine._queued_gpus.values())
     for job_class, gpus in engine._queued_gpus.items():
